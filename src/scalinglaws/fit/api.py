@@ -96,12 +96,13 @@ def _hash_arrays(X: Mapping[str, np.ndarray], y: np.ndarray) -> str:
 
 
 def _classic_starts(problem: Problem) -> np.ndarray:
-    """Every combination of a few values per parameter (the Hoffmann et al. style start grid)."""
+    """Every combination of a few values per parameter, like Hoffmann et al.'s start grid (amplitudes from
+    e^-1 to e^25, five values of each exponent)."""
     law = problem.law
     axes = []
     for p in law.params:
         if p.linear:
-            axes.append(np.exp(np.arange(0.0, 25.1, 5.0)) if p.log_scale else np.linspace(0, 1, 3))
+            axes.append(np.exp([-1.0, 0.0, 1.0, 5.0, 15.0, 25.0]) if p.log_scale else np.linspace(0, 1, 3))
         else:
             axes.append(np.array(p.grid)[:: max(1, len(p.grid) // 5)])
     mesh = np.meshgrid(*axes, indexing="ij")

@@ -137,21 +137,59 @@ def check_identifiable(law: Law, X: dict[str, np.ndarray], n_clusters: int) -> l
     return out
 
 
+def _runs_test_p(logx: np.ndarray, residuals: np.ndarray) -> float:
+    """One-sided Wald-Wolfowitz p-value for too few sign runs of the residuals ordered along ``logx``
+    (residuals at equal x averaged first). Too few runs = long stretches above or below the law."""
+    keys, inverse = np.unique(np.round(logx, 9), return_inverse=True)
+    means = np.bincount(inverse, weights=residuals) / np.bincount(inverse)
+    signs = np.sign(means[np.abs(means) > 0])
+    n1, n2 = int(np.sum(signs > 0)), int(np.sum(signs < 0))
+    n = n1 + n2
+    if n1 < 2 or n2 < 2 or keys.size < 10:
+        return 1.0
+    runs = 1 + int(np.sum(signs[1:] != signs[:-1]))
+    mean = 2.0 * n1 * n2 / n + 1.0
+    var = 2.0 * n1 * n2 * (2.0 * n1 * n2 - n) / (n * n * (n - 1.0))
+    return float(stats.norm.cdf((runs - mean) / np.sqrt(var))) if var > 0 else 1.0
+
+
 def check_residuals(law: Law, X: dict[str, np.ndarray], residuals: np.ndarray) -> list[Diagnostic]:
-    """A monotone trend of the residuals along an input means the law's shape misses the data's."""
-    out = []
+    """Residuals that vary systematically along an input mean the law's shape misses the data's there,
+    and extrapolations along that input inherit the miss.
+
+    Two tests per input, each flagged at p < 0.001: a quadratic in standardised log x against a constant
+    (F-test, with R^2 > 0.1: trends and bends), and the runs test on the residual signs ordered by x
+    (S-shapes and breaks that a quadratic misses).
+    """
+    out: list[Diagnostic] = []
+    if np.ptp(residuals) <= 1e-12 * max(1.0, float(np.max(np.abs(residuals)))):
+        return out  # an exact fit has no trend to find
+    n = residuals.size
     for name in law.inputs:
-        x = X[name]
-        if np.unique(x).size < 4:
+        logx = np.log(np.abs(X[name]) + 1e-300)
+        if np.unique(np.round(logx, 9)).size < 6 or n < 8:
             continue
-        rho, p_value = stats.spearmanr(np.log(np.abs(x) + 1e-300), residuals)
-        if np.isfinite(p_value) and p_value < 0.01 and abs(rho) > 0.2:
+        z = (logx - logx.mean()) / logx.std()
+        design = np.column_stack([np.ones(n), z, z * z])
+        coef, *_ = np.linalg.lstsq(design, residuals, rcond=None)
+        ss1 = float(np.sum((residuals - design @ coef) ** 2))
+        ss0 = float(np.sum((residuals - residuals.mean()) ** 2))
+        r2 = 1.0 - ss1 / ss0 if ss0 > 0 else 0.0
+        f_stat = (ss0 - ss1) / 2.0 / max(ss1 / (n - 3), 1e-300)
+        p_trend = float(stats.f.sf(f_stat, 2, n - 3))
+        p_runs = _runs_test_p(logx, residuals)
+        found = []
+        if p_trend < 1e-3 and r2 > 0.1:
+            found.append(f"a quadratic trend in log {name} explains R^2 {r2:.2f} (p {p_trend:.1g})")
+        if p_runs < 1e-3:
+            found.append(f"too few sign runs along {name} (p {p_runs:.1g})")
+        if found:
             out.append(
                 Diagnostic(
                     "residual_trend",
                     "warning",
-                    f"residuals trend with log {name} (Spearman rho {rho:+.2f}, p {p_value:.1g}): "
-                    "the law may extrapolate badly along it",
+                    f"residuals vary systematically with {name}: {'; '.join(found)}. The law's shape "
+                    f"misses the data's, and may extrapolate badly along {name}",
                 )
             )
     return out

@@ -1,0 +1,295 @@
+"""The command line: a thin layer over the Python API.
+
+Every command takes ``--json`` (one JSON document on stdout) and exits non-zero with a one-line error, never
+a traceback, on bad input. Heavy imports happen inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from scalinglaws.errors import ScalingLawsError
+
+app = typer.Typer(
+    name="scalinglaws",
+    help="Fit, forecast and plan with neural scaling laws.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _emit_json(doc: Any) -> None:
+    typer.echo(json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
+
+
+def _json_default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    if hasattr(o, "to_dict"):
+        return o.to_dict()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def friendly(fn: Callable[..., None]) -> Callable[..., None]:
+    """Turn the library's deliberate errors (and missing files) into one-line messages with exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            fn(*args, **kwargs)
+        except ScalingLawsError as exc:
+            _fail(str(exc))
+        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            _fail(f"{exc.filename}: {exc.strerror}")
+
+    return wrapper
+
+
+def _parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key or not value:
+            raise ScalingLawsError(f"{what} {pair!r} must look like NAME=VALUE")
+        out[key.strip()] = value.strip()
+    return out
+
+
+# ----- datasets and laws ---------------------------------------------------------------------------------
+@app.command()
+@friendly
+def datasets(as_json: JsonFlag = False) -> None:
+    """List the bundled datasets (name, kind, rows, licence)."""
+    from scalinglaws import datasets as ds
+
+    infos = ds.list()
+    if as_json:
+        _emit_json({"datasets": [i.to_dict() if hasattr(i, "to_dict") else vars(i) for i in infos]})
+        return
+    for i in infos:
+        typer.echo(f"{i.name:<12} {i.kind:<6} {i.rows:>8} rows  {i.licence:<28} {i.description}")
+
+
+@app.command()
+@friendly
+def laws(as_json: JsonFlag = False) -> None:
+    """List the registered law families with their parameters."""
+    from scalinglaws.laws import available_laws, get_law
+
+    rows = []
+    for name in available_laws():
+        law = get_law(name)
+        rows.append(
+            {
+                "name": name,
+                "description": law.description,
+                "inputs": list(law.inputs),
+                "params": [
+                    {"name": p.name, "lower": p.lower, "upper": p.upper, "linear": p.linear}
+                    for p in law.params
+                ],
+                "when": law.note,
+            }
+        )
+    if as_json:
+        _emit_json({"laws": rows})
+        return
+    for r in rows:
+        typer.echo(f"{r['name']:<11} {r['description']}")
+        if r["when"]:
+            typer.echo(f"{'':<11} {r['when']}")
+
+
+# ----- fit / predict / plan -------------------------------------------------------------------------------
+@app.command()
+@friendly
+def fit(
+    data: Annotated[str, typer.Argument(help="A bundled dataset name or a runs file (CSV, Parquet, JSONL).")],
+    law: Annotated[str, typer.Option(help="Law family (see `scalinglaws laws`).")] = "chinchilla",
+    bootstrap: Annotated[int, typer.Option(help="Cluster-bootstrap resamples (0: none).")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
+    loss: Annotated[str, typer.Option(help="huber or l2.")] = "huber",
+    delta: Annotated[float, typer.Option(help="Huber threshold on the residuals.")] = 1e-3,
+    target: Annotated[str, typer.Option(help="Column to predict.")] = "loss",
+    x: Annotated[str | None, typer.Option(help="Input column of one-variable laws (power).")] = None,
+    column: Annotated[
+        list[str] | None, typer.Option(help="Column mapping CANONICAL=NAME_IN_FILE (repeatable).")
+    ] = None,
+    convention: Annotated[str, typer.Option(help="FLOP convention of the data.")] = "6ND",
+    level: Annotated[float, typer.Option(help="Central level of the intervals.")] = 0.95,
+    out: Annotated[Path | None, typer.Option(help="Write the fit artifact (JSON) here.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Fit a law to runs robustly, with cluster-bootstrap intervals and diagnostics."""
+    from scalinglaws.data import load_data
+    from scalinglaws.fit import fit as fit_law
+
+    runs = load_data(data, kind="runs", columns=_parse_pairs(column, "--column"), convention=convention)
+    result = fit_law(
+        runs, law, target=target, loss=loss, delta=delta, bootstrap=bootstrap, seed=seed,
+        level=level, law_options={"x": x} if x else None,
+    )
+    if out is not None:
+        result.save(out)
+    if as_json:
+        doc = result.to_dict(include_draws=False)
+        doc["artifact"] = str(out) if out else None
+        _emit_json(doc)
+        return
+    typer.echo(result.summary())
+    if out is not None:
+        typer.echo(f"fit written to {out}")
+
+
+def _load_fit(path: Path):
+    from scalinglaws.fit import FitResult
+
+    return FitResult.load(path)
+
+
+@app.command()
+@friendly
+def predict(
+    fit_file: Annotated[Path, typer.Argument(metavar="FIT.json", help="A fit artifact.")],
+    params: Annotated[float | None, typer.Option(help="Model parameters N.")] = None,
+    tokens: Annotated[float | None, typer.Option(help="Training tokens D.")] = None,
+    value: Annotated[
+        list[str] | None, typer.Option("--input", help="Other inputs NAME=VALUE (repeatable).")
+    ] = None,
+    level: Annotated[float | None, typer.Option(help="Central level of the interval.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Predict the loss of a run (expected loss of the recipe, with the bootstrap interval)."""
+    result = _load_fit(fit_file)
+    inputs: dict[str, float] = {k: float(v) for k, v in _parse_pairs(value, "--input").items()}
+    if params is not None:
+        inputs["params"] = params
+    if tokens is not None:
+        inputs["tokens"] = tokens
+    missing = [c for c in result.law.inputs if c not in inputs]
+    if missing:
+        raise ScalingLawsError(f"law {result.law.name!r} needs {', '.join('--' + m for m in missing)}")
+    point = float(result.predict(**inputs)[0])
+    doc: dict[str, Any] = {"inputs": inputs, "prediction": point, "kind": "mean", "law": result.law.name}
+    if result.draws is not None:
+        lo, hi = result.predict_interval(level=level, **inputs)
+        doc |= {"lo": float(lo[0]), "hi": float(hi[0]), "level": level or result.level}
+    ranges = result.data.get("ranges", {})
+    beyond = {k: v / ranges[k][1] for k, v in inputs.items() if k in ranges and v > ranges[k][1]}
+    doc["extrapolation"] = beyond
+    if as_json:
+        _emit_json(doc)
+        return
+    band = f"  [{doc['lo']:.4g}, {doc['hi']:.4g}] ({doc['level']:.0%})" if "lo" in doc else ""
+    typer.echo(f"predicted {result.settings.get('target', 'loss')}: {point:.4g}{band}")
+    for k, f in beyond.items():
+        typer.echo(f"  extrapolating {k}: {f:.3g}x beyond the largest fitted value")
+
+
+@app.command()
+@friendly
+def plan(
+    fit_file: Annotated[Path, typer.Argument(metavar="FIT.json", help="A fit artifact.")],
+    compute: Annotated[
+        float | None, typer.Option(help="Training compute in FLOPs: the compute-optimal run.")
+    ] = None,
+    target_loss: Annotated[
+        float | None, typer.Option(help="Target loss: the compute it needs (the inverse).")
+    ] = None,
+    level: Annotated[float | None, typer.Option(help="Central level of the intervals.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Compute-optimal params, tokens and loss for a budget, or the budget for a target loss."""
+    from scalinglaws.plan import compute_for_loss, compute_optimal
+
+    if compute is None and target_loss is None:
+        raise ScalingLawsError("give --compute FLOPS or --target-loss L")
+    result = _load_fit(fit_file)
+    doc: dict[str, Any] = {"fit": str(fit_file), "law": result.law.name}
+    if compute is not None:
+        doc["plan"] = compute_optimal(result, compute, level=level).to_dict()
+    if target_loss is not None:
+        doc["target"] = compute_for_loss(result, target_loss, level=level).to_dict()
+    if as_json:
+        _emit_json(doc)
+        return
+    if "plan" in doc:
+        typer.echo(_describe_plan(compute_optimal(result, compute, level=level)))
+    if "target" in doc:
+        t = compute_for_loss(result, target_loss, level=level)
+        typer.echo(
+            f"target loss {t.target:g} needs {t.compute} FLOPs: {t.params} params on {t.tokens} tokens"
+        )
+
+
+def _describe_plan(p: Any) -> str:
+    band = f" ({p.level:.0%} intervals)" if p.level else ""
+    return (
+        f"compute-optimal run for C = {p.compute:.3g} FLOPs ({p.convention}){band}:\n"
+        f"  params           {p.params}\n"
+        f"  tokens           {p.tokens}\n"
+        f"  tokens/param     {p.tokens_per_param}\n"
+        f"  loss             {p.loss}"
+    )
+
+
+# ----- the demo ---------------------------------------------------------------------------------------------
+@app.command()
+@friendly
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the results.")] = Path("results/demo"),
+    bootstrap: Annotated[int, typer.Option(help="Cluster-bootstrap resamples.")] = 1000,
+    compute: Annotated[float, typer.Option(help="Budget to plan for, in FLOPs.")] = 5.76e23,
+) -> None:
+    """Fit Chinchilla's law to the bundled Chinchilla runs and plan a budget; write JSON and a plot."""
+    from scalinglaws import datasets as ds
+    from scalinglaws.fit import fit as fit_law
+    from scalinglaws.plan import compute_optimal
+
+    runs = ds.load("chinchilla")
+    typer.echo(f"data: bundled chinchilla, {len(runs.table)} runs used, {len(runs.excluded)} excluded:")
+    for _, row in runs.excluded.iterrows():
+        typer.echo(f"  excluded {row.get('run', '?')} (loss {row['loss']:.3f}): {row['reason']}")
+    result = fit_law(runs, "chinchilla", bootstrap=bootstrap, seed=0)
+    typer.echo(result.summary())
+    the_plan = compute_optimal(result, compute)
+    typer.echo(_describe_plan(the_plan))
+    out.mkdir(parents=True, exist_ok=True)
+    fit_path = result.save(out / "fit.json")
+    (out / "plan.json").write_text(json.dumps(the_plan.to_dict(), indent=1) + "\n")
+    try:
+        from scalinglaws.report.plots import plot_fit
+    except ImportError as exc:  # matplotlib is an extra
+        typer.echo(f"no plot: {exc} (pip install 'scalinglaws[plot]')")
+        plot_path = None
+    else:
+        plot_path = out / "fit.png"
+        plot_fit(result, runs, plans=[the_plan]).savefig(plot_path, dpi=120)
+    typer.echo(f"results written to {out}/: {fit_path.name}, plan.json" + (", fit.png" if plot_path else ""))
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

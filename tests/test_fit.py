@@ -1,0 +1,123 @@
+"""Fitting engine: noisy recovery within bootstrap intervals, determinism, artifacts, diagnostics, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scalinglaws.errors import ArtifactError, FitError
+from scalinglaws.fit import FitResult, fit
+from scalinglaws.fit.bootstrap import cluster_ids, cluster_weights
+from scalinglaws.laws import get_law
+
+TRUTH = np.array([1.7, 400.0, 1500.0, 0.34, 0.30])
+N = np.repeat(np.geomspace(5e7, 8e9, 8), 6)
+D = np.tile(np.geomspace(1e9, 3e11, 6), 8)
+
+
+def noisy(seed: int, sigma: float = 0.01) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = get_law("chinchilla").predict({"params": N, "tokens": D}, TRUTH) * np.exp(sigma * rng.normal(size=N.size))
+    return {"params": N, "tokens": D, "loss": y}
+
+
+def test_noisy_recovery_inside_bootstrap_intervals_in_most_seeds() -> None:
+    inside = np.zeros(len(TRUTH))
+    seeds = range(10)
+    for seed in seeds:
+        result = fit(noisy(seed), "chinchilla", bootstrap=200, seed=seed)
+        ints = result.intervals(0.95)
+        inside += [ints[n][0] <= t <= ints[n][1] for n, t in zip(result.law.param_names, TRUTH, strict=True)]
+    assert np.all(inside >= 7), inside
+
+
+def test_fit_is_deterministic_and_bootstrap_is_seeded() -> None:
+    a = fit(noisy(1), bootstrap=50, seed=3)
+    b = fit(noisy(1), bootstrap=50, seed=3)
+    c = fit(noisy(1), bootstrap=50, seed=4)
+    assert np.array_equal(a.theta, b.theta) and np.array_equal(a.draws, b.draws)
+    assert not np.array_equal(a.draws, c.draws)
+
+
+def test_artifact_round_trip_predicts_identically(tmp_path) -> None:
+    result = fit(noisy(2), bootstrap=100, seed=0)
+    path = result.save(tmp_path / "fit.json")
+    again = FitResult.load(path)
+    assert np.array_equal(again.theta, result.theta)
+    assert np.array_equal(again.draws, result.draws)
+    q = {"params": [7e10, 1e9], "tokens": [1.4e12, 2e10]}
+    assert np.array_equal(again.predict(**q), result.predict(**q))
+    assert all(np.array_equal(a, b) for a, b in zip(again.predict_interval(**q), result.predict_interval(**q),
+                                                       strict=True))
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "scalinglaws.fit/1"
+    assert {"law", "params", "intervals", "objective", "settings", "data", "diagnostics", "versions"} <= set(doc)
+    assert len(doc["data"]["sha256"]) == 64
+
+
+def test_artifact_errors(tmp_path) -> None:
+    with pytest.raises(ArtifactError, match="no such fit file"):
+        FitResult.load(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ArtifactError, match="not a readable JSON"):
+        FitResult.load(bad)
+    other = tmp_path / "other.json"
+    other.write_text('{"format": "something-else"}')
+    with pytest.raises(ArtifactError, match="not a scalinglaws.fit/1 artifact"):
+        FitResult.load(other)
+
+
+def test_cluster_bootstrap_resamples_whole_sizes() -> None:
+    ids = cluster_ids(N * (1 + 1e-6 * np.arange(N.size)))  # digitisation noise inside a size
+    assert ids.max() + 1 == 8
+    w = cluster_weights(ids, 20, seed=0)
+    for size in range(8):
+        members = w[:, ids == size]
+        assert np.all(members == members[:, :1])
+    assert np.all(w.sum(axis=1) == N.size)
+
+
+def test_too_few_sizes_is_diagnosed() -> None:
+    data = {"params": np.repeat([1e8, 1e9], 6), "tokens": np.tile(np.geomspace(1e9, 1e11, 6), 2)}
+    data["loss"] = get_law("chinchilla").predict(data, TRUTH)
+    codes = {d.code for d in fit(data).diagnostics}
+    assert "too_few_sizes" in codes and "few_clusters" in codes
+
+
+def test_bound_hit_is_diagnosed() -> None:
+    data = {"params": N, "tokens": D, "loss": 3.0 + 0.0 * N}  # flat: no size or data dependence
+    codes = {d.code for d in fit(data).diagnostics}
+    assert "bound_hit" in codes
+
+
+def test_residual_trend_flags_a_misspecified_law() -> None:
+    X = {"flops": np.geomspace(1e17, 1e23, 40)}
+    bent = 1.5 + 50.0 * X["flops"] ** -0.1 * (1.0 + X["flops"] / 1e20) ** -0.15  # a broken power law
+    codes = {d.code for d in fit({**X, "loss": bent}, "power", cluster_by="flops").diagnostics}
+    assert "residual_trend" in codes
+    clean = 1.5 + 50.0 * X["flops"] ** -0.1 * np.exp(0.01 * np.random.default_rng(0).normal(size=40))
+    codes = {d.code for d in fit({**X, "loss": clean}, "power", cluster_by="flops").diagnostics}
+    assert "residual_trend" not in codes
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"params": N, "loss": N}, r"needs column\(s\) \['tokens'\]"),
+        ({"params": -N, "tokens": D, "loss": D}, r"column 'params' needs finite positive values; bad rows 1, 2"),
+        ({"params": N, "tokens": D, "loss": np.where(np.arange(N.size) == 4, np.nan, 3.0)}, "bad rows 5"),
+    ],
+)
+def test_bad_input_is_a_clear_error(data, message) -> None:
+    with pytest.raises(FitError, match=message):
+        fit(data)
+
+
+def test_multistart_method_agrees_with_varpro() -> None:
+    data = noisy(5)
+    vp = fit(data)
+    ms = fit(data, method="multistart")
+    assert ms.objective["value"] == pytest.approx(vp.objective["value"], rel=1e-6, abs=1e-10)

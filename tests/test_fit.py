@@ -19,7 +19,8 @@ D = np.tile(np.geomspace(1e9, 3e11, 6), 8)
 
 def noisy(seed: int, sigma: float = 0.01) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
-    y = get_law("chinchilla").predict({"params": N, "tokens": D}, TRUTH) * np.exp(sigma * rng.normal(size=N.size))
+    clean = get_law("chinchilla").predict({"params": N, "tokens": D}, TRUTH)
+    y = clean * np.exp(sigma * rng.normal(size=N.size))
     return {"params": N, "tokens": D, "loss": y}
 
 
@@ -53,7 +54,8 @@ def test_artifact_round_trip_predicts_identically(tmp_path) -> None:
                                                        strict=True))
     doc = json.loads(path.read_text())
     assert doc["format"] == "scalinglaws.fit/1"
-    assert {"law", "params", "intervals", "objective", "settings", "data", "diagnostics", "versions"} <= set(doc)
+    keys = {"law", "params", "intervals", "objective", "settings", "data", "diagnostics", "versions"}
+    assert keys <= set(doc)
     assert len(doc["data"]["sha256"]) == 64
 
 
@@ -107,7 +109,7 @@ def test_residual_trend_flags_a_misspecified_law() -> None:
     ("data", "message"),
     [
         ({"params": N, "loss": N}, r"needs column\(s\) \['tokens'\]"),
-        ({"params": -N, "tokens": D, "loss": D}, r"column 'params' needs finite positive values; bad rows 1, 2"),
+        ({"params": -N, "tokens": D, "loss": D}, r"'params' needs finite positive values; bad rows 1, 2"),
         ({"params": N, "tokens": D, "loss": np.where(np.arange(N.size) == 4, np.nan, 3.0)}, "bad rows 5"),
     ],
 )

@@ -18,7 +18,8 @@ D = np.tile(np.geomspace(1e9, 3e11, 6), 8)
 @pytest.fixture(scope="module")
 def result():
     rng = np.random.default_rng(0)
-    y = get_law("chinchilla").predict({"params": N, "tokens": D}, TRUTH) * np.exp(0.01 * rng.normal(size=N.size))
+    clean = get_law("chinchilla").predict({"params": N, "tokens": D}, TRUTH)
+    y = clean * np.exp(0.01 * rng.normal(size=N.size))
     return fit({"params": N, "tokens": D, "loss": y}, bootstrap=200)
 
 

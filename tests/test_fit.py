@@ -123,3 +123,16 @@ def test_multistart_method_agrees_with_varpro() -> None:
     vp = fit(data)
     ms = fit(data, method="multistart")
     assert ms.objective["value"] == pytest.approx(vp.objective["value"], rel=1e-6, abs=1e-10)
+
+
+def test_reproduces_the_chinchilla_optimum_on_bundled_data() -> None:
+    from scalinglaws import datasets
+
+    runs = datasets.load("chinchilla")
+    assert len(runs.table) == 240 and len(runs.excluded) == 5
+    result = fit(runs, "chinchilla")
+    assert abs(result.objective["value"] - 0.00101827) < 1e-7
+    besiroglu = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
+    for name, tol in {"E": 0.01, "alpha": 0.01, "beta": 0.01, "A": 0.05, "B": 0.05}.items():
+        assert result.params[name] == pytest.approx(besiroglu[name], rel=tol), name
+    assert result.data["n_excluded"] == 5 and result.data["convention"] == "6ND"

@@ -1,0 +1,107 @@
+"""Command line: every command on bundled data, --json output, one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from scalinglaws.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def fit_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "fit.json"
+    result = run("fit", "chinchilla", "--law", "chinchilla", "--bootstrap", "200", "--out", str(path))
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_help_imports_no_heavy_dependency() -> None:
+    code = (
+        "import sys, scalinglaws.cli as c\n"
+        "try:\n    c.app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('torch', 'dask', 'matplotlib') if m in sys.modules]\n"
+        "print('HEAVY:' + ','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_datasets_json_lists_the_bundled_data() -> None:
+    result = run("datasets", "--json")
+    assert result.exit_code == 0
+    names = {d["name"] for d in json.loads(result.stdout)["datasets"]}
+    assert {"chinchilla", "pythia"} <= names
+
+
+def test_laws_json() -> None:
+    doc = json.loads(run("laws", "--json").stdout)
+    assert "chinchilla" in {law["name"] for law in doc["laws"]}
+
+
+def test_fit_json_reproduces_the_published_fit(tmp_path) -> None:
+    result = run("fit", "chinchilla", "--bootstrap", "0", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["objective"]["value"] == pytest.approx(0.00101827, abs=1e-7)
+    assert doc["params"]["E"] == pytest.approx(1.8172, rel=0.01)
+    assert doc["data"]["n_excluded"] == 5
+
+
+def test_predict_and_plan(fit_file) -> None:
+    doc = json.loads(run("predict", str(fit_file), "--params", "7e10", "--tokens", "1.4e12", "--json").stdout)
+    assert doc["lo"] < doc["prediction"] < doc["hi"]
+    assert doc["extrapolation"]["params"] > 1
+    doc = json.loads(run("plan", str(fit_file), "--compute", "5.76e23", "--json").stdout)
+    plan = doc["plan"]
+    assert plan["params"]["lo"] < plan["params"]["value"] < plan["params"]["hi"]
+    assert plan["params"]["value"] * plan["tokens"]["value"] * 6 == pytest.approx(5.76e23)
+    text = run("plan", str(fit_file), "--compute", "5.76e23", "--target-loss", "2.0").stdout
+    assert "compute-optimal run" in text and "target loss 2" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("fit", "chinchilla", "--law", "nope"), "unknown law 'nope'"),
+        (("fit", "no-such-file.csv"), "no-such-file.csv"),
+        (("predict", "missing.json", "--params", "1e9", "--tokens", "1e10"), "no such fit file"),
+        (("plan", "missing.json", "--compute", "1e22"), "no such fit file"),
+    ],
+)
+def test_bad_input_is_one_line_with_exit_code_2(args, message) -> None:
+    result = run(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_bad_csv_names_file_column_and_rows(tmp_path) -> None:
+    bad = tmp_path / "runs.csv"
+    bad.write_text("params,tokens,loss\n1e8,1e9,3.1\n-5,1e9,3.0\n1e9,abc,2.9\n")
+    result = run("fit", str(bad))
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "runs.csv" in line and ("'params'" in line or "'tokens'" in line) and "row" in line
+
+
+def test_predict_needs_the_law_inputs(fit_file) -> None:
+    result = run("predict", str(fit_file), "--params", "1e9")
+    assert result.exit_code == 2 and "--tokens" in result.stderr
+
+
+def test_demo_writes_results(tmp_path) -> None:
+    result = run("demo", "--out", str(tmp_path / "demo"), "--bootstrap", "100")
+    assert result.exit_code == 0, result.output
+    assert {"fit.json", "plan.json", "fit.png"} <= {p.name for p in (tmp_path / "demo").iterdir()}
+    assert "compute-optimal run for C = 5.76e+23" in result.stdout

@@ -105,3 +105,25 @@ def test_demo_writes_results(tmp_path) -> None:
     assert result.exit_code == 0, result.output
     assert {"fit.json", "plan.json", "fit.png"} <= {p.name for p in (tmp_path / "demo").iterdir()}
     assert "compute-optimal run for C = 5.76e+23" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("", ["runs.csv"]),
+        ("params,loss\n1e8,3.1\n2e8,3.0\n", ["runs.csv", "tokens"]),
+        ("run,params,tokens,loss\na,1e8,1e9,nan\nb,2e8,1e9,nan\n", ["runs.csv", "excluded"]),
+        ("run,params,tokens,loss\na,1e8,1e9,3.1\na,1e8,1e9,3.1\nb,2e8,1e9,3.0\n", ["runs.csv", "duplicated row 2"]),
+        ("params,tokens,loss\n-1e8,1e9,3.1\n2e8,1e9,3.0\n", ["runs.csv", "'params'", "row"]),
+    ],
+    ids=["empty", "missing-column", "all-nan", "duplicate-rows", "negative-params"],
+)
+def test_fit_bad_files_give_one_line_errors(tmp_path, content, expected) -> None:
+    bad = tmp_path / "runs.csv"
+    bad.write_text(content)
+    result = run("fit", str(bad), "--bootstrap", "0")
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in result.output
+    for text in expected:
+        assert text in line, line

@@ -87,3 +87,30 @@ def test_param_spec_is_validated() -> None:
         Param("alpha", 0.0, 1.0)
     with pytest.raises(LawError, match="lower bound must be below"):
         Param("E", 1.0, 0.0, linear=True)
+
+
+NOISY = {
+    "power": ("flops", 0.01),
+    "kaplan": ("params", 0.01),
+    "repetition": ("params", 0.01),
+    "sigmoid": ("loss", 0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NOISY))
+def test_noisy_recovery_inside_bootstrap_intervals_in_most_seeds(name: str) -> None:
+    law = get_law(name)
+    X, theta = CASES[name]
+    cluster, sigma = NOISY[name]
+    clean = law.predict(X, np.asarray(theta, dtype=float))
+    target = "loss" if law.target == "log" else "accuracy"
+    hits, seeds = np.zeros(len(theta)), range(6)
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        noise = rng.normal(size=clean.size) * sigma
+        y = clean * np.exp(noise) if law.target == "log" else clean + noise
+        data = {**X, target: y} if name != "sigmoid" else {"loss": X["loss"], "accuracy": y}
+        result = fit(data, law, target=target, bootstrap=100, seed=seed, cluster_by=cluster)
+        ints = result.intervals(0.95)
+        hits += [ints[n][0] <= t <= ints[n][1] for n, t in zip(law.param_names, theta, strict=True)]
+    assert np.all(hits >= 4), dict(zip(law.param_names, hits, strict=True))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from scalinglaws.laws.base import Inputs, Law, Param, columns_of
-from scalinglaws.laws.chinchilla import EXPONENT_GRID
+from scalinglaws.laws.chinchilla import Chinchilla
 
 R_STAR_GRID = tuple(np.round(np.geomspace(0.5, 200.0, 12), 4))
 
@@ -30,11 +30,7 @@ class Repetition(Law):
     note = "When runs repeat their data for several epochs; needs a unique_tokens column."
     inputs = ("params", "tokens", "unique_tokens")
     params = (
-        Param("E", 0.0, np.inf, linear=True, log_scale=True, description="irreducible loss"),
-        Param("A", 0.0, np.inf, linear=True, log_scale=True, description="model-size amplitude"),
-        Param("B", 0.0, np.inf, linear=True, log_scale=True, description="data amplitude"),
-        Param("alpha", 0.0, 3.0, grid=EXPONENT_GRID, description="model-size exponent"),
-        Param("beta", 0.0, 3.0, grid=EXPONENT_GRID, description="data exponent"),
+        *Chinchilla.params,
         Param("R_star", 0.05, 1e4, grid=R_STAR_GRID, description="decay of repeated epochs"),
     )
 

@@ -17,11 +17,11 @@ demo: $(STAMP)
 	$(BIN)/scalinglaws demo --out $(OUT)
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools scripts
 
 clean:
 	rm -rf $(VENV) results

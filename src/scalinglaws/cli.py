@@ -16,6 +16,8 @@ import typer
 
 from scalinglaws.errors import ScalingLawsError
 
+__all__ = ["app", "friendly", "main"]
+
 app = typer.Typer(
     name="scalinglaws",
     help="Fit, forecast and plan with neural scaling laws.",
@@ -284,6 +286,20 @@ def demo(
         plot_path = out / "fit.png"
         plot_fit(result, runs, plans=[the_plan]).savefig(plot_path, dpi=120)
     typer.echo(f"results written to {out}/: {fit_path.name}, plan.json" + (", fit.png" if plot_path else ""))
+
+
+def _register_command_groups() -> None:
+    """Add the commands of every module in :mod:`scalinglaws.commands` (each has ``register(app)``)."""
+    import importlib
+    import pkgutil
+
+    from scalinglaws import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        importlib.import_module(f"scalinglaws.commands.{info.name}").register(app)
+
+
+_register_command_groups()
 
 
 def main() -> None:

@@ -7,16 +7,15 @@ a traceback, on bad input. Heavy imports happen inside the commands that need th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from scalinglaws.commands._common import JsonFlag, emit_json, friendly, parse_pairs
 from scalinglaws.errors import ScalingLawsError
 
-__all__ = ["app", "friendly", "main"]
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     name="scalinglaws",
@@ -25,55 +24,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
-
-
-def _emit_json(doc: Any) -> None:
-    typer.echo(json.dumps(doc, indent=1, default=_json_default, allow_nan=True))
-
-
-def _json_default(o: Any) -> Any:
-    import numpy as np
-
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, np.generic):
-        return o.item()
-    if hasattr(o, "to_dict"):
-        return o.to_dict()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
-
-
-def friendly(fn: Callable[..., None]) -> Callable[..., None]:
-    """Turn the library's deliberate errors (and missing files) into one-line messages with exit code 2."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        try:
-            fn(*args, **kwargs)
-        except ScalingLawsError as exc:
-            _fail(str(exc))
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            _fail(f"{exc.filename}: {exc.strerror}")
-
-    return wrapper
-
-
-def _parse_pairs(pairs: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key or not value:
-            raise ScalingLawsError(f"{what} {pair!r} must look like NAME=VALUE")
-        out[key.strip()] = value.strip()
-    return out
-
 
 # ----- datasets and laws ---------------------------------------------------------------------------------
 @app.command()
@@ -84,7 +34,7 @@ def datasets(as_json: JsonFlag = False) -> None:
 
     infos = ds.list()
     if as_json:
-        _emit_json({"datasets": [i.to_dict() if hasattr(i, "to_dict") else vars(i) for i in infos]})
+        emit_json({"datasets": [i.to_dict() if hasattr(i, "to_dict") else vars(i) for i in infos]})
         return
     for i in infos:
         typer.echo(f"{i.name:<12} {i.kind:<6} {i.rows:>8} rows  {i.licence:<28} {i.description}")
@@ -112,7 +62,7 @@ def laws(as_json: JsonFlag = False) -> None:
             }
         )
     if as_json:
-        _emit_json({"laws": rows})
+        emit_json({"laws": rows})
         return
     for r in rows:
         typer.echo(f"{r['name']:<11} {r['description']}")
@@ -144,7 +94,7 @@ def fit(
     from scalinglaws.data import load_data
     from scalinglaws.fit import fit as fit_law
 
-    runs = load_data(data, kind="runs", columns=_parse_pairs(column, "--column"), convention=convention)
+    runs = load_data(data, kind="runs", columns=parse_pairs(column, "--column"), convention=convention)
     result = fit_law(
         runs, law, target=target, loss=loss, delta=delta, bootstrap=bootstrap, seed=seed,
         level=level, law_options={"x": x} if x else None,
@@ -154,7 +104,7 @@ def fit(
     if as_json:
         doc = result.to_dict(include_draws=False)
         doc["artifact"] = str(out) if out else None
-        _emit_json(doc)
+        emit_json(doc)
         return
     typer.echo(result.summary())
     if out is not None:
@@ -181,7 +131,7 @@ def predict(
 ) -> None:
     """Predict the loss of a run (expected loss of the recipe, with the bootstrap interval)."""
     result = _load_fit(fit_file)
-    inputs: dict[str, float] = {k: float(v) for k, v in _parse_pairs(value, "--input").items()}
+    inputs: dict[str, float] = {k: float(v) for k, v in parse_pairs(value, "--input").items()}
     if params is not None:
         inputs["params"] = params
     if tokens is not None:
@@ -198,7 +148,7 @@ def predict(
     beyond = {k: v / ranges[k][1] for k, v in inputs.items() if k in ranges and v > ranges[k][1]}
     doc["extrapolation"] = beyond
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
         return
     band = f"  [{doc['lo']:.4g}, {doc['hi']:.4g}] ({doc['level']:.0%})" if "lo" in doc else ""
     typer.echo(f"predicted {result.settings.get('target', 'loss')}: {point:.4g}{band}")
@@ -231,7 +181,7 @@ def plan(
     if target_loss is not None:
         doc["target"] = compute_for_loss(result, target_loss, level=level).to_dict()
     if as_json:
-        _emit_json(doc)
+        emit_json(doc)
         return
     if "plan" in doc:
         typer.echo(_describe_plan(compute_optimal(result, compute, level=level)))
@@ -296,7 +246,8 @@ def _register_command_groups() -> None:
     from scalinglaws import commands
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        importlib.import_module(f"scalinglaws.commands.{info.name}").register(app)
+        if not info.name.startswith("_"):
+            importlib.import_module(f"scalinglaws.commands.{info.name}").register(app)
 
 
 _register_command_groups()

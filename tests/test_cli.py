@@ -113,7 +113,10 @@ def test_demo_writes_results(tmp_path) -> None:
         ("", ["runs.csv"]),
         ("params,loss\n1e8,3.1\n2e8,3.0\n", ["runs.csv", "tokens"]),
         ("run,params,tokens,loss\na,1e8,1e9,nan\nb,2e8,1e9,nan\n", ["runs.csv", "excluded"]),
-        ("run,params,tokens,loss\na,1e8,1e9,3.1\na,1e8,1e9,3.1\nb,2e8,1e9,3.0\n", ["runs.csv", "duplicated row 2"]),
+        (
+            "run,params,tokens,loss\na,1e8,1e9,3.1\na,1e8,1e9,3.1\nb,2e8,1e9,3.0\n",
+            ["runs.csv", "duplicated row 2"],
+        ),
         ("params,tokens,loss\n-1e8,1e9,3.1\n2e8,1e9,3.0\n", ["runs.csv", "'params'", "row"]),
     ],
     ids=["empty", "missing-column", "all-nan", "duplicate-rows", "negative-params"],
@@ -127,3 +130,18 @@ def test_fit_bad_files_give_one_line_errors(tmp_path, content, expected) -> None
     assert len(line.splitlines()) == 1 and "Traceback" not in result.output
     for text in expected:
         assert text in line, line
+
+
+def test_diverged_run_is_excluded_and_listed(tmp_path) -> None:
+    path = tmp_path / "runs.csv"
+    rows = ["run,params,tokens,loss,step", "a,1e8,1e9,4.0,1", "a,1e8,2e9,3.5,2", "a,1e8,3e9,nan,3"]
+    rows += [f"{r},{n},{d},{loss},{s}" for r, n, d, loss, s in [
+        ("b", 2e8, 1e9, 3.9, 1), ("b", 2e8, 3e9, 3.3, 2), ("c", 4e8, 3e9, 3.0, 2),
+        ("d", 8e8, 3e9, 2.9, 2), ("e", 1.6e9, 3e9, 2.8, 2)]]
+    path.write_text("\n".join(rows) + "\n")
+    result = run("fit", str(path), "--law", "power", "--x", "params", "--bootstrap", "0")
+    assert result.exit_code == 0, result.output
+    assert "excluded 3 row(s) (a): diverged" in result.stdout
+    doc = json.loads(run("fit", str(path), "--law", "power", "--x", "params", "--bootstrap", "0",
+                         "--json").stdout)
+    assert doc["data"]["n_excluded"] == 3 and doc["data"]["n_points"] == 4

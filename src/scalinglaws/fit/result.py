@@ -136,6 +136,14 @@ class FitResult:
             f"{self.objective['value']:.8g} on {self.data['n_points']} points "
             f"({self.data['n_excluded']} excluded)"
         )
+        exclusions = self.data.get("exclusions", [])
+        reasons: dict[str, list[str]] = {}
+        for row in exclusions:
+            reasons.setdefault(str(row.get("reason", "excluded")), []).append(str(row.get("run", "?")))
+        for reason, runs in reasons.items():
+            more = f" and {len(runs) - 5} more" if len(runs) > 5 else ""
+            shown = ", ".join(dict.fromkeys(runs[:5])) + more
+            lines.append(f"  excluded {len(runs)} row(s) ({shown}): {reason}")
         for d in self.diagnostics:
             if d.severity != "info":
                 lines.append(f"  {d.severity}: {d.message}")

@@ -127,9 +127,17 @@ def predict(
         list[str] | None, typer.Option("--input", help="Other inputs NAME=VALUE (repeatable).")
     ] = None,
     level: Annotated[float | None, typer.Option(help="Central level of the interval.")] = None,
+    kind: Annotated[
+        str,
+        typer.Option(
+            help="mean: the expected loss of the recipe; new-run: one new run of it (run-to-run noise added)."
+        ),
+    ] = "mean",
     as_json: JsonFlag = False,
 ) -> None:
-    """Predict the loss of a run (expected loss of the recipe, with the bootstrap interval)."""
+    """Predict the loss of a run: the recipe's expected loss (--kind mean) or a new run's (--kind new-run)."""
+    if kind not in ("mean", "new-run"):
+        raise ScalingLawsError(f"--kind must be 'mean' or 'new-run', not {kind!r}")
     result = _load_fit(fit_file)
     inputs: dict[str, float] = {k: float(v) for k, v in parse_pairs(value, "--input").items()}
     if params is not None:
@@ -140,10 +148,12 @@ def predict(
     if missing:
         raise ScalingLawsError(f"law {result.law.name!r} needs {', '.join('--' + m for m in missing)}")
     point = float(result.predict(**inputs)[0])
-    doc: dict[str, Any] = {"inputs": inputs, "prediction": point, "kind": "mean", "law": result.law.name}
+    doc: dict[str, Any] = {"inputs": inputs, "prediction": point, "kind": kind, "law": result.law.name}
     if result.draws is not None:
-        lo, hi = result.predict_interval(level=level, **inputs)
+        lo, hi = result.predict_interval(level=level, kind=kind, **inputs)
         doc |= {"lo": float(lo[0]), "hi": float(hi[0]), "level": level or result.level}
+    if kind == "new-run":
+        doc["noise"] = result.noise
     ranges = result.data.get("ranges", {})
     beyond = {k: v / ranges[k][1] for k, v in inputs.items() if k in ranges and v > ranges[k][1]}
     doc["extrapolation"] = beyond
@@ -151,7 +161,8 @@ def predict(
         emit_json(doc)
         return
     band = f"  [{doc['lo']:.4g}, {doc['hi']:.4g}] ({doc['level']:.0%})" if "lo" in doc else ""
-    typer.echo(f"predicted {result.settings.get('target', 'loss')}: {point:.4g}{band}")
+    what = "expected, mean of the recipe" if kind == "mean" else "a new run, run-to-run noise included"
+    typer.echo(f"predicted {result.settings.get('target', 'loss')} ({what}): {point:.4g}{band}")
     for k, f in beyond.items():
         typer.echo(f"  extrapolating {k}: {f:.3g}x beyond the largest fitted value")
 

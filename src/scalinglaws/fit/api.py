@@ -33,7 +33,7 @@ from scalinglaws.fit.engine import (
     select_starts,
 )
 from scalinglaws.fit.objective import Objective, Problem
-from scalinglaws.fit.result import FitResult
+from scalinglaws.fit.result import FitResult, residual_scale
 from scalinglaws.laws import get_law
 from scalinglaws.laws.base import Law
 
@@ -208,6 +208,7 @@ def fit(
             "n_clusters": n_clusters,
             "level": level,
             "target": target,
+            "residual_scale": residual_scale(law_obj, X, residuals),
         },
         data={
             "source": meta["source"],

@@ -8,7 +8,8 @@ versions. ``save`` writes it as plain JSON (floats written with ``repr``, so rel
 Artifact format ``scalinglaws.fit/1`` (keys): ``format``, ``law`` (name, options, parameter names),
 ``params``, ``intervals`` + ``level``, ``objective`` (kind, delta, value), ``settings``, ``data`` (source,
 sha256, points, exclusions, FLOP convention, input ranges), ``diagnostics``, ``bootstrap`` (draws, seed,
-clusters), ``starts``, ``versions``.
+clusters), ``starts``, ``versions``. ``settings["residual_scale"]`` holds the run-to-run noise used by
+``predict_interval(kind="new-run")`` (see :func:`residual_scale`).
 """
 
 from __future__ import annotations
@@ -18,18 +19,67 @@ import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+from scipy.special import ndtr
 
 from scalinglaws.errors import ArtifactError, FitError, LawError
 from scalinglaws.fit.diagnostics import Diagnostic
 from scalinglaws.laws import get_law
 from scalinglaws.laws.base import Law
 
-__all__ = ["FORMAT", "FitResult", "versions"]
+__all__ = ["FORMAT", "FitResult", "PredictionKind", "residual_scale", "versions"]
 
 FORMAT = "scalinglaws.fit/1"
+
+#: ``"mean"``: the expected loss of the recipe; ``"new-run"``: one new run of it, run-to-run noise included.
+PredictionKind = Literal["mean", "new-run"]
+
+#: Replicate degrees of freedom from which run-to-run noise is estimated from replicates alone.
+MIN_REPLICATE_DOF = 3
+#: Residuals beyond this many noise scales count as this many when the scale is estimated from residuals.
+WINSOR = 3.0
+
+
+def residual_scale(law: Law, X: Mapping[str, np.ndarray], residuals: np.ndarray) -> dict[str, Any]:
+    """The run-to-run noise of a fit, in the law's residual space (log for losses, linear for metrics).
+
+    Where runs repeat a configuration (equal values of every input of the law, e.g. seeds) with at least
+    ``MIN_REPLICATE_DOF`` degrees of freedom, it is the pooled standard deviation within configurations
+    (``source = "replicates"``): pure noise, free of any lack of fit. Otherwise it is the root mean square
+    of the residuals over ``n - p`` degrees of freedom, winsorised at ``WINSOR`` times itself (iterated) so
+    that a few wild runs do not set it (``source = "residuals"``): noise plus whatever misfit the law leaves,
+    so new-run intervals err on the wide side. (Not the median absolute deviation: the robust fit pulls the
+    law through the bulk of the points, which shrinks the central residuals and would understate noise.)
+
+    Example:
+        >>> from scalinglaws.laws import get_law
+        >>> X = {"flops": np.array([1e18, 1e18, 1e19, 1e19, 1e20, 1e20])}
+        >>> r = np.array([0.01, -0.01, 0.02, -0.02, 0.0, 0.0])
+        >>> noise = residual_scale(get_law("power"), X, r)
+        >>> round(noise["value"], 6), noise["source"], noise["dof"], noise["space"]
+        (0.018257, 'replicates', 3, 'log')
+    """
+    residuals = np.asarray(residuals, dtype=float)
+    keys = np.stack([np.round(np.log(np.abs(X[c]) + 1e-300), 9) for c in law.inputs], axis=-1)
+    _, config = np.unique(keys, axis=0, return_inverse=True)
+    config = config.ravel()
+    counts = np.bincount(config)
+    means = np.bincount(config, weights=residuals) / counts
+    dof = int(np.sum(counts - 1))
+    space = law.target
+    if dof >= MIN_REPLICATE_DOF:
+        value = float(np.sqrt(np.sum((residuals - means[config]) ** 2) / dof))
+        return {"value": value, "source": "replicates", "dof": dof, "space": space}
+    n, p = residuals.size, len(law.params)
+    if n <= p:
+        return {"value": float("nan"), "source": "residuals", "dof": 0, "space": space}
+    squares = residuals**2
+    value = float(np.sqrt(np.sum(squares) / (n - p)))
+    for _ in range(20):
+        value = float(np.sqrt(np.sum(np.minimum(squares, (WINSOR * value) ** 2)) / (n - p)))
+    return {"value": value, "source": "residuals", "dof": n - p, "space": space}
 
 
 def versions() -> dict[str, str]:
@@ -110,11 +160,40 @@ class FitResult:
         """Predictions under every bootstrap draw: ``(B, n)``."""
         return self.law.predict(self._inputs(X, inputs), self._require_draws())
 
+    @property
+    def noise(self) -> dict[str, Any] | None:
+        """Run-to-run noise recorded at fit time (:func:`residual_scale`), None for older artifacts."""
+        return self.settings.get("residual_scale")
+
     def predict_interval(
-        self, X: Mapping[str, Any] | None = None, *, level: float | None = None, **inputs: Any
+        self,
+        X: Mapping[str, Any] | None = None,
+        *,
+        level: float | None = None,
+        kind: PredictionKind = "mean",
+        **inputs: Any,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Central ``level`` interval of the expected prediction (the law's mean), from the draws."""
-        return _percentiles(self.predict_draws(X, **inputs), level or self.level, axis=0)
+        """Central ``level`` interval of a prediction, from the bootstrap draws.
+
+        ``kind="mean"``: the expected loss of the recipe (the law's mean: parameter uncertainty only).
+        ``kind="new-run"``: the loss one new run of the recipe will show: each draw's prediction convolved
+        with the fit's run-to-run noise (:attr:`noise`, normal in log space for loss laws, in linear space
+        for metric laws), and the interval read off that mixture.
+        """
+        draws = self.predict_draws(X, **inputs)
+        level = level or self.level
+        if kind == "mean":
+            return _percentiles(draws, level, axis=0)
+        if kind != "new-run":
+            raise FitError(f"unknown prediction kind {kind!r}; use 'mean' or 'new-run'")
+        noise = self.noise
+        if noise is None or not np.isfinite(noise["value"]):
+            raise FitError("this fit has no run-to-run noise estimate: refit it for new-run intervals")
+        log_space = noise["space"] == "log"
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centres = np.log(draws) if log_space else draws
+        lo, hi = _mixture_interval(centres, float(noise["value"]), level)
+        return (np.exp(lo), np.exp(hi)) if log_space else (lo, hi)
 
     def summary(self) -> str:
         """A few lines for people: the law with its parameters, intervals and warnings."""
@@ -224,6 +303,32 @@ class FitResult:
             starts=tuple(doc.get("starts", [])),
             versions=dict(doc.get("versions", {})),
         )
+
+
+def _mixture_interval(centres: np.ndarray, scale: float, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Central interval of the equal mixture of normals ``N(centres[b], scale)`` over draws, per column.
+
+    Solved by bisection on the mixture's distribution function (exact and deterministic, no sampling);
+    non-finite draws are ignored. With ``scale = 0`` the mixture is the draws themselves.
+    """
+    if not scale > 0:
+        return _percentiles(centres, level, axis=0)
+    tail = (1.0 - level) / 2.0
+    ok = np.isfinite(centres)
+    count = ok.sum(axis=0)
+    filled = np.where(ok, centres, 0.0)
+    low = np.where(ok, centres, np.inf).min(axis=0) - 10.0 * scale
+    high = np.where(ok, centres, -np.inf).max(axis=0) + 10.0 * scale
+    out = []
+    for p in (tail, 1.0 - tail):
+        a, b = low.copy(), high.copy()
+        for _ in range(100):
+            mid = 0.5 * (a + b)
+            cdf = np.sum(ok * ndtr((mid - filled) / scale), axis=0) / count
+            below = cdf < p
+            a, b = np.where(below, mid, a), np.where(below, b, mid)
+        out.append(0.5 * (a + b))
+    return out[0], out[1]
 
 
 def _percentiles(a: np.ndarray, level: float, axis: int) -> tuple[np.ndarray, np.ndarray]:

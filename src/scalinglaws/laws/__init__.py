@@ -17,11 +17,18 @@ import numpy as np
 
 from scalinglaws.errors import LawError
 from scalinglaws.laws.base import Inputs, Law, Param, columns_of
+from scalinglaws.laws.bounded_rational import BoundedRational
+from scalinglaws.laws.broken import Broken
 from scalinglaws.laws.chinchilla import Chinchilla
+from scalinglaws.laws.frontier import Frontier
 from scalinglaws.laws.kaplan import Kaplan
+from scalinglaws.laws.kaplan_floor import KaplanFloor
+from scalinglaws.laws.multiplicative import Multiplicative
 from scalinglaws.laws.power import PowerLaw
 from scalinglaws.laws.repetition import Repetition
+from scalinglaws.laws.shifted import Shifted
 from scalinglaws.laws.sigmoid import SigmoidLink
+from scalinglaws.laws.skaling import Skaling
 
 __all__ = [
     "Inputs",
@@ -35,7 +42,11 @@ __all__ = [
 ]
 
 _REGISTRY: dict[str, Callable[..., Law]] = {
-    cls.name: cls for cls in (Chinchilla, PowerLaw, Kaplan, Repetition, SigmoidLink)
+    cls.name: cls
+    for cls in (
+        Chinchilla, PowerLaw, Kaplan, Repetition, SigmoidLink,
+        Multiplicative, Shifted, KaplanFloor, Skaling, BoundedRational, Broken, Frontier,
+    )
 }
 
 

@@ -15,5 +15,17 @@ from scalinglaws.plan.compute_optimal import (
     compute_for_loss,
     compute_optimal,
 )
+from scalinglaws.plan.frontier import frontier_optimal
+from scalinglaws.plan.isoflop import IsoflopAnalysis, IsoflopSweep, isoflop_analysis
 
-__all__ = ["ComputePlan", "Estimate", "LossTarget", "compute_for_loss", "compute_optimal"]
+__all__ = [
+    "ComputePlan",
+    "Estimate",
+    "IsoflopAnalysis",
+    "IsoflopSweep",
+    "LossTarget",
+    "compute_for_loss",
+    "compute_optimal",
+    "frontier_optimal",
+    "isoflop_analysis",
+]

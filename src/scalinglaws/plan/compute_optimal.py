@@ -2,7 +2,9 @@
 
 Every answer comes with an interval from the fit's bootstrap draws (each draw planned on its own), so the
 uncertainty of the law propagates into the plan. Closed forms are used where the law has one (Chinchilla
-under C = 6ND); otherwise the loss along the iso-compute curve is minimised numerically over log N.
+under C = 6ND); otherwise the loss along the iso-compute curve is minimised numerically over log N. With a
+cost law (:mod:`scalinglaws.cost`) the budget is in the law's unit and the loss is minimised numerically along
+its iso-cost curve.
 
 Example:
     >>> import numpy as np
@@ -24,6 +26,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import brentq
 
+from scalinglaws.cost import CostLaw
 from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
 
@@ -80,31 +83,43 @@ class LossTarget:
         return asdict(self)
 
 
-def _require_nd_law(result: FitResult) -> None:
+def _require_nd_law(result: FitResult, cost: CostLaw | None = None) -> None:
     if set(result.law.inputs) != {"params", "tokens"}:
         raise PlanError(
             f"compute-optimal planning needs a law of params and tokens; {result.law.name!r} takes "
             f"{list(result.law.inputs)}"
         )
+    if cost is not None and not isinstance(cost, CostLaw):
+        raise PlanError(f"cost must be a CostLaw (scalinglaws.cost), not {type(cost).__name__}")
     convention = result.data.get("convention", "6ND")
-    if convention != "6ND":
+    if cost is None and convention != "6ND":
         raise PlanError(
             f"the fit's data use the {convention!r} FLOP convention; planning here assumes C = 6ND"
         )
 
 
 def _optimum(
-    result: FitResult, compute: float, theta: np.ndarray
+    result: FitResult, compute: float, theta: np.ndarray, cost: CostLaw | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N*, D*, interior) for each row of ``theta (B, p)`` at one compute budget."""
-    closed = result.law.compute_optimum(np.array(compute), theta)
+    """(N*, D*, interior) for each row of ``theta (B, p)`` at one budget (FLOPs, or ``cost``'s unit)."""
+    closed = None if cost is not None else result.law.compute_optimum(np.array(compute), theta)
     if closed is not None:
         n_opt, d_opt = (np.broadcast_to(np.ravel(a), (theta.shape[0],)) for a in closed)
         return n_opt, d_opt, np.isfinite(n_opt) & (n_opt > 0)
-    center = 0.5 * np.log10(compute / 6.0)
+    if cost is None:
+        center = 0.5 * np.log10(compute / 6.0)
+
+        def tokens_for(n: np.ndarray) -> np.ndarray:
+            return compute / (6.0 * n)
+    else:
+        center = np.log10(cost.square(compute))
+
+        def tokens_for(n: np.ndarray) -> np.ndarray:
+            return cost.tokens_for(n, compute)
+
     log_n = np.linspace(center - SEARCH_DECADES, center + SEARCH_DECADES, 801)
     n = 10.0**log_n
-    losses = result.law.predict({"params": n, "tokens": compute / (6.0 * n)}, theta)
+    losses = result.law.predict({"params": n, "tokens": tokens_for(n)}, theta)
     losses = np.where(np.isfinite(losses), losses, np.inf)
     idx = np.argmin(losses, axis=-1)
     interior = (idx > 0) & (idx < log_n.size - 1)
@@ -116,7 +131,7 @@ def _optimum(
     h = log_n[1] - log_n[0]
     shift = np.where(denom > 0, 0.5 * h * (l0 - l2) / np.where(denom > 0, denom, 1.0), 0.0)
     n_opt = 10.0 ** (log_n[i] + np.clip(shift, -h, h))
-    return n_opt, compute / (6.0 * n_opt), interior
+    return n_opt, tokens_for(n_opt), interior
 
 
 def _estimate(point: float, draws: np.ndarray | None, level: float | None) -> Estimate:
@@ -130,27 +145,32 @@ def _estimate(point: float, draws: np.ndarray | None, level: float | None) -> Es
     return Estimate(float(point), float(lo), float(hi))
 
 
-def compute_optimal(result: FitResult, compute: float, *, level: float | None = None) -> ComputePlan:
-    """The loss-minimising (N, D) with 6 N D = ``compute`` under the fitted law, with intervals.
+def compute_optimal(
+    result: FitResult, compute: float, *, level: float | None = None, cost: CostLaw | None = None
+) -> ComputePlan:
+    """The loss-minimising (N, D) with 6 N D (or ``cost(N, D)``) = ``compute`` under the fitted law.
 
     Args:
         result: a fit of a law in params and tokens.
-        compute: training FLOPs.
+        compute: training FLOPs; with ``cost``, the budget in the cost law's unit.
         level: central level of the intervals (default: the fit's); intervals need bootstrap draws.
+        cost: a cost law (:mod:`scalinglaws.cost`): the optimum is then found numerically along the curve
+            ``cost(N, D) = compute``, for the point fit and each bootstrap draw. None: C = 6ND.
     """
-    _require_nd_law(result)
+    _require_nd_law(result, cost)
     if not np.isfinite(compute) or compute <= 0:
         raise PlanError(f"compute must be a positive number of FLOPs, got {compute}")
     has_draws = result.draws is not None and len(result.draws) > 0
     level = (level or result.level) if has_draws else None
-    n_opt, d_opt, interior = _optimum(result, compute, result.theta[None])
+    n_opt, d_opt, interior = _optimum(result, compute, result.theta[None], cost)
     if not interior[0]:
-        raise PlanError(f"the fitted law has no interior optimum at C = {compute:.3g} FLOPs")
+        unit = "FLOPs" if cost is None else cost.unit
+        raise PlanError(f"the fitted law has no interior optimum at C = {compute:.3g} {unit}")
     point_loss = result.law.predict({"params": n_opt, "tokens": d_opt}, result.theta)[0]
     draw_n = draw_d = draw_l = None
     missing = 0
     if has_draws:
-        dn, dd, ok = _optimum(result, compute, result.draws)
+        dn, dd, ok = _optimum(result, compute, result.draws, cost)
         missing = int(np.sum(~ok))
         draw_n, draw_d = np.where(ok, dn, np.nan), np.where(ok, dd, np.nan)
         draw_l = _per_draw_loss(result, draw_n, draw_d)
@@ -163,8 +183,10 @@ def compute_optimal(result: FitResult, compute: float, *, level: float | None = 
             d_opt[0] / n_opt[0], None if draw_n is None else draw_d / draw_n, level
         ),
         level=level,
-        method="closed-form" if result.law.compute_optimum(np.array(compute), result.theta) else "numerical",
-        convention="6ND",
+        method="closed-form"
+        if cost is None and result.law.compute_optimum(np.array(compute), result.theta)
+        else "numerical",
+        convention="6ND" if cost is None else cost.label,
         draws_without_optimum=missing,
     )
 

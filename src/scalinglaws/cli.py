@@ -238,15 +238,26 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     fit_path = result.save(out / "fit.json")
     (out / "plan.json").write_text(json.dumps(the_plan.to_dict(), indent=1) + "\n")
+    written = [fit_path.name, "plan.json"]
     try:
         from scalinglaws.report.plots import plot_fit
     except ImportError as exc:  # matplotlib is an extra
-        typer.echo(f"no plot: {exc} (pip install 'scalinglaws[plot]')")
-        plot_path = None
+        typer.echo(f"no plots: {exc} (pip install 'scalinglaws[plot]')")
     else:
-        plot_path = out / "fit.png"
-        plot_fit(result, runs, plans=[the_plan]).savefig(plot_path, dpi=120)
-    typer.echo(f"results written to {out}/: {fit_path.name}, plan.json" + (", fit.png" if plot_path else ""))
+        plot_fit(result, runs, plans=[the_plan]).savefig(out / "fit.png", dpi=120)
+        written.append("fit.png")
+    from scalinglaws.report import Prediction, write_report
+
+    report_path, json_path = write_report(
+        out / "report.html", result, data=runs, plans=[the_plan],
+        predictions=[Prediction(7e10, 1.4e12, "Chinchilla (70B params, 1.4T tokens)")],
+        title="Chinchilla scaling law: fit and compute-optimal plan",
+        subtitle=f"{result.law.name} law fitted to the bundled Chinchilla runs (Hoffmann et al. 2022, "
+        f"digitised by Epoch AI); plan for C = {compute:.3g} FLOPs".replace("e+", "e"),
+    )
+    written += [report_path.name, json_path.name]
+    typer.echo(f"results written to {out}/: {', '.join(written)}")
+    typer.echo(f"report: {report_path}")
 
 
 def _register_command_groups() -> None:

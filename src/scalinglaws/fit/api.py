@@ -183,7 +183,7 @@ def fit(
         if bootstrap < 0:
             raise FitError("bootstrap must be >= 0")
         weights = cluster_weights(clusters, bootstrap, seed=seed)
-        draws, _, draws_ok = refine_batch(problem, np.repeat(best.theta[None], bootstrap, 0), weights)
+        draws, _, draws_ok, _ = refine_batch(problem, np.repeat(best.theta[None], bootstrap, 0), weights)
         failed = int(np.sum(~draws_ok))
         if failed:
             findings.append(
@@ -232,10 +232,10 @@ def fit(
 def _refine_starts(problem: Problem, starts: np.ndarray) -> list[Refined]:
     """Refine every start at once (vectorised), then polish the best with L-BFGS-B and keep the better."""
     ones = np.ones((len(starts), problem.y.size))
-    thetas, values, ok = refine_batch(problem, starts, ones)
+    thetas, values, ok, iters = refine_batch(problem, starts, ones)
     refined = [
-        Refined(t, float(v), bool(c), 0, "batched Levenberg-Marquardt on IRLS")
-        for t, v, c in zip(thetas, values, ok, strict=True)
+        Refined(t, float(v), bool(c), int(i), "batched Levenberg-Marquardt on the Huber objective")
+        for t, v, c, i in zip(thetas, values, ok, iters, strict=True)
     ]
     idx = int(np.argmin(np.where(np.isfinite(values), values, np.inf)))
     best = refined[idx]
@@ -244,6 +244,6 @@ def _refine_starts(problem: Problem, starts: np.ndarray) -> list[Refined]:
         if polished.value <= best.value:
             refined[idx] = Refined(
                 polished.theta, polished.value, best.converged or polished.converged,
-                polished.iterations, polished.message,
+                best.iterations + polished.iterations, f"{best.message}, polished by L-BFGS-B",
             )
     return refined

@@ -4,8 +4,9 @@
 Two refiners share the :class:`~scalinglaws.fit.objective.Problem`:
 
 * :func:`refine_lbfgsb`: scipy's L-BFGS-B with the analytic gradient, for the point fit;
-* :func:`refine_batch`: a vectorised Levenberg-Marquardt on iteratively reweighted least squares (the
-  majorise-minimise scheme for Huber), refitting many weightings at once: the bootstrap.
+* :func:`refine_batch`: a vectorised Levenberg-Marquardt whose curvature is the Gauss-Newton curvature of
+  the Huber loss (points inside delta), damped by the IRLS curvature (all points, down-weighted beyond
+  delta); it refits many weightings of the data at once: the multi-start refinement and the bootstrap.
 """
 
 from __future__ import annotations
@@ -115,11 +116,12 @@ def refine_batch(
     *,
     max_iter: int = 200,
     rtol: float = 1e-10,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, ...]:
     """Refit ``B`` weightings of the data at once, each from its row of ``theta0``.
 
-    Levenberg-Marquardt steps on the IRLS majoriser of the objective, with a damping per row that grows
-    on rejected steps and shrinks on accepted ones, within bounds. Returns ``(thetas, values, converged)``.
+    Levenberg-Marquardt steps (Huber Gauss-Newton curvature, IRLS damping), with a damping per row that
+    grows on rejected steps and shrinks on accepted ones, within bounds. Returns ``(thetas, values,
+    converged, iterations)``.
     """
     obj = problem.objective
     u = problem.clip_u(problem.to_u(np.array(theta0, dtype=float)))
@@ -128,11 +130,13 @@ def refine_batch(
     values = problem.value(problem.to_theta(u), weights)
     done = np.zeros(n_rows, dtype=bool)
     stall = np.zeros(n_rows, dtype=int)
+    iterations = np.zeros(n_rows, dtype=int)
     eye = np.eye(p)
     for _ in range(max_iter):
         active = ~done
         if not active.any():
             break
+        iterations[active] += 1
         ua, wa = u[active], weights[active]
         theta = problem.to_theta(ua)
         with np.errstate(all="ignore"):
@@ -163,4 +167,4 @@ def refine_batch(
         stall[idx] = np.where(small, stall[idx] + 1, 0)
         done[idx] = (stall[idx] >= 3) & (damping[idx] < 1e3) | (damping[idx] > 1e12)
     converged = done & (damping < 1e12)
-    return problem.to_theta(u), values, converged
+    return problem.to_theta(u), values, converged, iterations

@@ -178,6 +178,21 @@ def plan(
         float | None, typer.Option(help="Target loss: the compute it needs (the inverse).")
     ] = None,
     level: Annotated[float | None, typer.Option(help="Central level of the intervals.")] = None,
+    shape: Annotated[
+        bool,
+        typer.Option(
+            "--shape", help="Also plan the shape (universality-law fit): width, depth, params, tokens, loss."
+        ),
+    ] = False,
+    width_multiple: Annotated[
+        int | None, typer.Option(help="With --shape: snap the width to a multiple of this (64, 128).")
+    ] = None,
+    head_dim: Annotated[
+        int | None, typer.Option(help="With --shape: snap to heads of this size (width a multiple of it).")
+    ] = None,
+    heads: Annotated[
+        int | None, typer.Option(help="With --shape: snap to this many heads (dividing the width).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Compute-optimal params, tokens and loss for a budget, or the budget for a target loss."""
@@ -185,7 +200,26 @@ def plan(
 
     if compute is None and target_loss is None:
         raise ScalingLawsError("give --compute FLOPS or --target-loss L")
+    snapping = [o for o, v in (("--width-multiple", width_multiple), ("--head-dim", head_dim),
+                               ("--heads", heads)) if v is not None]  # fmt: skip
+    if snapping and not shape:
+        raise ScalingLawsError(f"{', '.join(snapping)} snap a shape: add --shape")
     result = _load_fit(fit_file)
+    if shape:
+        from scalinglaws.plan import shape_optimal
+
+        if compute is None or target_loss is not None:
+            raise ScalingLawsError("--shape plans a compute budget: give --compute FLOPS, not --target-loss")
+        the_plan = shape_optimal(
+            result, compute, level=level, width_multiple=width_multiple, head_dim=head_dim, heads=heads
+        )
+        if as_json:
+            emit_json({"fit": str(fit_file), "law": result.law.name, "plan": the_plan.to_dict()})
+        else:
+            typer.echo(the_plan.describe())
+        return
+    if result.law.name == "universality":
+        raise ScalingLawsError("a universality-law fit plans width and depth too: add --shape")
     doc: dict[str, Any] = {"fit": str(fit_file), "law": result.law.name}
     if compute is not None:
         doc["plan"] = compute_optimal(result, compute, level=level).to_dict()

@@ -42,7 +42,8 @@ def grid_thetas(problem: Problem) -> np.ndarray:
     law = problem.law
     nonlin = law.nonlinear_index
     grids = [law.params[i].grid for i in nonlin]
-    points = np.array(list(itertools.product(*grids)), dtype=float).reshape(-1, len(nonlin))
+    combos = list(itertools.product(*grids))  # one empty combination when every parameter is linear
+    points = np.array(combos, dtype=float).reshape(len(combos), len(nonlin))
     thetas = np.zeros((points.shape[0], len(law.params)))
     thetas[:, nonlin] = points
     return thetas

@@ -29,6 +29,7 @@ from scalinglaws.laws.repetition import Repetition
 from scalinglaws.laws.shifted import Shifted
 from scalinglaws.laws.sigmoid import SigmoidLink
 from scalinglaws.laws.skaling import Skaling
+from scalinglaws.laws.universality import Universality
 
 __all__ = [
     "Inputs",
@@ -46,6 +47,7 @@ _REGISTRY: dict[str, Callable[..., Law]] = {
     for cls in (
         Chinchilla, PowerLaw, Kaplan, Repetition, SigmoidLink,
         Multiplicative, Shifted, KaplanFloor, Skaling, BoundedRational, Broken, Frontier,
+        Universality,
     )
 }
 

@@ -17,6 +17,15 @@ from scalinglaws.plan.compute_optimal import (
 )
 from scalinglaws.plan.frontier import frontier_optimal
 from scalinglaws.plan.isoflop import IsoflopAnalysis, IsoflopSweep, isoflop_analysis
+from scalinglaws.plan.shape import Shape, aspect_ratio_range, optimal_shape, shape_penalty, snap_shape
+from scalinglaws.plan.universality_frontier import (
+    FrontierRelations,
+    ShapePlan,
+    compare_frontiers,
+    describe_comparison,
+    frontier_relations,
+    shape_optimal,
+)
 
 __all__ = [
     "ComputePlan",
@@ -28,4 +37,16 @@ __all__ = [
     "compute_optimal",
     "frontier_optimal",
     "isoflop_analysis",
+    # universality: model shape and the frontier at the optimal shape
+    "FrontierRelations",
+    "Shape",
+    "ShapePlan",
+    "aspect_ratio_range",
+    "compare_frontiers",
+    "describe_comparison",
+    "frontier_relations",
+    "optimal_shape",
+    "shape_optimal",
+    "shape_penalty",
+    "snap_shape",
 ]

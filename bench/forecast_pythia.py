@@ -1,0 +1,102 @@
+"""Forecasting Pythia downstream accuracy: the neural forecaster against its baselines (the NeuNeu set-up).
+
+Protocol (``shared/reference/measured.md`` section 2): the standard zero-shot runs of the held-out sizes
+70m, 1.4b, 2.8b, 6.9b, acc_norm where a task has it else acc (65 tasks); the backtest harness's time split
+(context = checkpoints with 0 < tokens <= f x final tokens, targets = every later checkpoint); per-problem
+MAE in accuracy points averaged over problems, per group (MMLU / other / all). No run of a held-out size
+is in the forecaster's training data (see ``scalinglaws.forecast.data``).
+
+Methods: ``neural`` (the shipped weights; its context tokens carry the run's LAMBADA log-perplexity at
+the observed checkpoints only, looked up in the bundled data), optionally ``--ablation NAME=WEIGHTS``
+for other trained models (e.g. with the synthetic prior), ``logistic-loss`` (oracle: the true future
+LAMBADA perplexity), ``sigmoid-tokens``, ``line3`` and ``last-value``. Besides the harness's scores it
+prints ``rank_runs``: the pairwise ranking accuracy of the held-out runs at each (task, target checkpoint),
+"which model is better".
+
+Usage:
+    .venv/bin/python bench/forecast_pythia.py [--fractions 0.1,0.2,0.4] [--ablation neural-nosyn=PATH]
+        [--markdown out.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from scalinglaws import datasets
+from scalinglaws.backtest import TimeSplit, backtest, get_method, select_data
+from scalinglaws.backtest.metrics import ranking_accuracy
+from scalinglaws.forecast.baselines import LogisticLoss, NeuralMethod
+from scalinglaws.forecast.data import HELD_OUT_SIZES
+
+RUNS = [f"pythia-{s}" for s in HELD_OUT_SIZES]
+SHOW = ["mae", "mae_median", "rank_acc", "rank_runs", "cov50", "cov80", "floor_stderr", "floor_jitter"]
+
+
+def rank_runs(results: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise ranking accuracy across held-out runs at each (fold, task, checkpoint), per method/group."""
+    ok = results[results["status"] == "ok"]
+    rows = []
+    for (fold, method), g in ok.groupby(["fold", "method"]):
+        groups = g["task"].astype(str) + "|" + g["time"].astype(str)
+        for group in ("all", "mmlu", "other"):
+            sel = np.ones(len(g), bool) if group == "all" else (g["group"] == group).to_numpy()
+            acc = ranking_accuracy(
+                g["pred"].to_numpy(float)[sel], g["truth"].to_numpy(float)[sel], groups[sel]
+            )
+            rows.append({"fold": fold, "method": method, "group": group, "rank_runs": acc})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--fractions", default="0.1,0.2,0.4")
+    ap.add_argument("--ablation", action="append", default=[], help="NAME=WEIGHTS (a saved forecaster)")
+    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--markdown", help="also write the tables here")
+    args = ap.parse_args()
+
+    evals = select_data(datasets.load("pythia"), where={"run": RUNS})
+    methods = [NeuralMethod()]
+    for spec in args.ablation:
+        name, _, path = spec.partition("=")
+        methods.append(NeuralMethod(weights=path, name=name))
+    if not args.no_baselines:
+        methods += [
+            LogisticLoss(),
+            get_method("sigmoid-tokens"),
+            get_method("line3"),
+            get_method("last-value"),
+        ]
+    lines = []
+    for f in (float(v) for v in args.fractions.split(",")):
+        t0 = time.perf_counter()
+        res = backtest(evals, TimeSplit(f), methods, executor="serial")
+        board = res.leaderboard
+        board = board.merge(rank_runs(res.results).drop(columns="fold"), on=["method", "group"], how="left")
+        start = len(lines)
+        lines.append(f"\n### f = {f:g} ({time.perf_counter() - t0:.0f} s)\n")
+        for group in ("other", "mmlu", "all"):
+            g = board[board["group"] == group]
+            lines.append(
+                f"\n{group}: {int(g['n_problems'].max())} problems, {int(g['n_targets'].max())} targets\n"
+            )
+            lines.append("| method | " + " | ".join(SHOW) + " |")
+            lines.append("|---" * (len(SHOW) + 1) + "|")
+            for _, r in g.iterrows():
+                cells = [
+                    f"{r[c]:.3f}" if c in ("rank_acc", "rank_runs", "cov50", "cov80") else f"{r[c]:.2f}"
+                    for c in SHOW
+                ]
+                lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+        print("\n".join(lines[start:]), flush=True)
+    if args.markdown:
+        with open(args.markdown, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

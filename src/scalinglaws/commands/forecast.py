@@ -1,0 +1,162 @@
+"""``scalinglaws forecast``, ``scalinglaws forecast-train`` and ``scalinglaws profile``: the neural
+forecaster of downstream accuracy over training. Torch (and transformers, for ``profile``) load only
+inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from scalinglaws.commands._common import JsonFlag, emit_json, friendly
+
+__all__ = ["forecast", "forecast_train", "profile", "register"]
+
+
+@friendly
+def forecast(
+    evals: Annotated[str, typer.Argument(help="A bundled evals dataset (pythia) or an evals file.")],
+    task: Annotated[list[str] | None, typer.Option(help="Forecast this task only (repeatable).")] = None,
+    run: Annotated[list[str] | None, typer.Option(help="Forecast this run only (repeatable).")] = None,
+    context_fraction: Annotated[
+        float | None,
+        typer.Option(
+            help="Observe checkpoints up to this fraction of each run's final tokens; forecast the rest."
+        ),
+    ] = None,
+    until: Annotated[
+        float | None,
+        typer.Option(help="Forecast beyond the table: log-spaced points up to this many tokens."),
+    ] = None,
+    points: Annotated[int, typer.Option(help="Number of points with --until.")] = 8,
+    fewshot: Annotated[
+        int, typer.Option(help="num_fewshot rows to use (where the table has the column).")
+    ] = 0,
+    profile: Annotated[
+        Path | None,
+        typer.Option(help="Loss profile (.npz from `scalinglaws profile`) of the last observed checkpoint."),
+    ] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="A trained forecaster X.pt (default: the shipped one).")
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Write a plot here (needs matplotlib).")] = Path(
+        "forecast.png"
+    ),
+    no_plot: Annotated[bool, typer.Option("--no-plot", help="Write no plot.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Forecast each task's score at every later checkpoint, with the 80% interval (neural forecaster)."""
+    import numpy as np
+
+    from scalinglaws.backtest import select_data
+    from scalinglaws.data import load_data
+    from scalinglaws.forecast.api import forecast_evals, plot_forecasts
+
+    data = load_data(evals, kind="evals")
+    raw = data.table
+    if "metric" in data.table.columns:
+        data = select_data(data, num_fewshot=fewshot if "num_fewshot" in data.table.columns else None)
+    if evals.removeprefix("bundled:") == "pythia" and not run:
+        run = ["pythia-1.4b"]
+        typer.echo("(bundled pythia: forecasting pythia-1.4b; pick runs with --run)", err=True)
+    results = forecast_evals(
+        data,
+        tasks=task,
+        runs=run,
+        context_fraction=context_fraction,
+        until=until,
+        points=points,
+        profile=profile,
+        model=model,
+        loss_frame=raw,
+    )
+    plot_path = None
+    if plot is not None and not no_plot:
+        try:
+            plot_path = plot_forecasts(results, plot)
+        except ImportError:
+            typer.echo("no plot: matplotlib is not installed (pip install 'scalinglaws[plot]')", err=True)
+    if as_json:
+        emit_json(
+            {"forecasts": [f.to_dict() for f in results], "plot": str(plot_path) if plot_path else None}
+        )
+        return
+    for f in results:
+        typer.echo(
+            f"{' / '.join(f.key)}: {len(f.context_tokens)} observed, last {100 * f.context_values[-1]:.1f}%"
+        )
+        has_truth = f.truth is not None and bool(f.truth.size)
+        typer.echo(
+            f"  {'tokens':>10}  {'median':>7}  {'80% interval':>15}" + ("  truth" if has_truth else "")
+        )
+        for i, t in enumerate(f.tokens):
+            lo, mid, hi = (100 * f.q(level)[i] for level in (0.1, 0.5, 0.9))
+            line = f"  {t:>10.3g}  {mid:>6.1f}%  [{lo:5.1f}, {hi:5.1f}]%"
+            if has_truth and np.isfinite(f.truth[i]):
+                line += f"  {100 * f.truth[i]:5.1f}%"
+            typer.echo(line)
+    if plot_path:
+        typer.echo(f"plot written to {plot_path}")
+
+
+@friendly
+def forecast_train(
+    out: Annotated[Path, typer.Option(help="Write the model here (X.pt + X.json).")] = Path("forecaster.pt"),
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 2500,
+    synthetic_fraction: Annotated[
+        float, typer.Option(help="Share of synthetic-prior samples (0, as in the shipped model: none).")
+    ] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed of data sampling and initialisation.")] = 0,
+    threads: Annotated[int, typer.Option(help="Torch CPU threads (the shipped weights used 1).")] = 1,
+    as_json: JsonFlag = False,
+) -> None:
+    """Train the forecaster on the bundled Pythia evals (held-out sizes excluded), on the CPU.
+
+    The defaults reproduce the shipped weights (2,500 steps, about 11 minutes on one busy core).
+    """
+    from scalinglaws.forecast.train import TrainConfig, train_shipped
+
+    cfg = TrainConfig(steps=steps, synthetic_fraction=synthetic_fraction, seed=seed, threads=threads)
+    fc, history = train_shipped(cfg, log=None if as_json else typer.echo)
+    path = fc.save(out)
+    if as_json:
+        emit_json({"model": str(path), "history": history, "parameters": fc.n_parameters()})
+        return
+    typer.echo(f"model written to {path} ({fc.n_parameters():,} parameters)")
+
+
+@friendly
+def profile(
+    checkpoint: Annotated[Path, typer.Argument(help="A local Hugging Face causal LM folder.")],
+    text: Annotated[Path, typer.Option(help="Validation text file (UTF-8).")],
+    out: Annotated[Path, typer.Option(help="Write the profile here.")] = Path("profile.npz"),
+    window: Annotated[int, typer.Option(help="Tokens per forward window.")] = 1024,
+    as_json: JsonFlag = False,
+) -> None:
+    """Per-word validation losses of a checkpoint (token losses summed per whitespace word)."""
+    import numpy as np
+
+    from scalinglaws.forecast.profile import save_profile, word_losses
+
+    prof = word_losses(checkpoint, text.read_text(encoding="utf-8"), window=window)
+    path = save_profile(prof, out)
+    mean = float(np.mean(prof.word_losses))
+    if as_json:
+        emit_json(
+            {
+                "profile": str(path),
+                "n_words": prof.n_words,
+                "mean_word_loss": mean,
+                "text_sha256": prof.text_sha256,
+            }
+        )
+        return
+    typer.echo(f"{prof.n_words} words, mean word loss {mean:.4f} nats: written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="forecast")(forecast)
+    app.command(name="forecast-train")(forecast_train)
+    app.command(name="profile")(profile)

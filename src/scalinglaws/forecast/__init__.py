@@ -1,0 +1,25 @@
+"""Neural forecasts of downstream accuracy over training (after NeuNeu, arXiv 2601.19831).
+
+* :mod:`~scalinglaws.forecast.data`: trajectories, training samples with augmentation, the synthetic prior
+  (numpy only);
+* :mod:`~scalinglaws.forecast.neural`: the transformer with its quantile head, save/load, the shipped
+  weights (torch);
+* :mod:`~scalinglaws.forecast.train`: the seeded CPU training recipe (torch);
+* :mod:`~scalinglaws.forecast.baselines`: the forecaster and the logistic law as backtest methods;
+* :mod:`~scalinglaws.forecast.profile`: per-word validation losses of a Hugging Face checkpoint;
+* :mod:`~scalinglaws.forecast.api`: :func:`~scalinglaws.forecast.api.forecast_evals` and a plot.
+
+Importing this package does not import torch.
+
+Example:
+    >>> from scalinglaws.errors import ScalingLawsError
+    >>> from scalinglaws.forecast import ForecastError
+    >>> issubclass(ForecastError, ScalingLawsError)
+    True
+"""
+
+from __future__ import annotations
+
+from scalinglaws.forecast.errors import ForecastError, ProfileError
+
+__all__ = ["ForecastError", "ProfileError"]

@@ -184,6 +184,8 @@ def _run_dask(
             host="127.0.0.1",
             dashboard_address=None,
             worker_dashboard_address=None,
+            # no dashboard; the scheduler's health endpoint on a free loopback port, not on 8787
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         )
         client = Client(cluster)
     try:

@@ -114,57 +114,56 @@ def _last_per_group(codes: np.ndarray, time: np.ndarray) -> np.ndarray:
     return order[np.r_[codes[order][1:] != codes[order][:-1], True]]
 
 
-def _fold_columns(
-    name: str, table: Table, fold: Fold, setting: Setting, seeds_sd: pd.Series
-) -> dict[str, Any]:
-    """The method-independent columns of a fold's test rows: problem, distance, truth, noise floors.
+def _row_columns(table: Table, time: str) -> dict[str, Any]:
+    """Per-row arrays of a (sorted) table that the results need: computed once, indexed by every fold."""
+    frame = table.frame
+    evals = table.kind == "evals"
+    task = frame["task"].astype(str).to_numpy(dtype=object) if evals else None
+    stderr = frame["stderr"].to_numpy(float) if "stderr" in frame.columns else np.full(len(frame), np.nan)
+    seeds = replicate_sd(frame, table.target, ["family", "params", time, *table.series])
+    return {
+        "problem": _problem_ids(frame, table.keys),
+        "run": frame["run"].astype(str).to_numpy(dtype=object),
+        "task": task,
+        "metric": frame["metric"].astype(str).to_numpy(dtype=object) if evals else None,
+        "group": np.array([task_group(t) for t in task], dtype=object) if evals else None,
+        "time": frame[time].to_numpy(float),
+        "compute": compute_of(frame),
+        "truth": frame[table.target].to_numpy(float),
+        "stderr": stderr,
+        "floor_stderr": stderr_floor(stderr),
+        "floor_seeds": HALF_NORMAL * seeds,
+    }
+
+
+def _fold_columns(name: str, kind: str, rows: Mapping[str, Any], fold: Fold) -> dict[str, Any]:
+    """The method-independent columns of a fold's test rows: per-row arrays, distance and jitter floor.
 
     Extrapolation distance: test compute over the largest training compute (cross folds), or over the
     compute of the problem's last observed checkpoint, the anchor (trajectory folds). The jitter floor is
     taken over the anchor and the test checkpoints (trajectory folds), or the test checkpoints (cross).
     """
-    test, train = fold.test, fold.train
-    problems = _problem_ids(test, setting.keys)
-    codes, uniques = pd.factorize(problems)
-    time, truth = test[setting.time].to_numpy(float), test[setting.target].to_numpy(float)
-    compute = compute_of(test)
-    jitter_codes, jitter_time, jitter_y = codes, time, truth
+    test, train = fold.test_rows, fold.train_rows
+    out: dict[str, Any] = {"dataset": name, "kind": kind, "split": fold.split, "fold": fold.name,
+                           "mode": "trajectory" if fold.trajectory else "cross"}
+    out |= {k: None if v is None else v[test] for k, v in rows.items()}
+    codes, uniques = pd.factorize(out["problem"])
+    time, truth, compute = out["time"], out["truth"], out["compute"]
     if fold.trajectory:
-        train_codes = pd.Index(uniques).get_indexer(_problem_ids(train, setting.keys))
-        train_time = train[setting.time].to_numpy(float)
-        mine = np.flatnonzero(train_codes >= 0)
-        anchor = mine[_last_per_group(train_codes[mine], train_time[mine])]
+        train_codes = pd.Index(uniques).get_indexer(rows["problem"][train])
+        mine = train_codes >= 0
+        last = _last_per_group(train_codes[mine], rows["time"][train[mine]])
+        anchor, anchor_codes = train[mine][last], train_codes[mine][last]
         anchor_compute = np.full(len(uniques), np.nan)
-        anchor_compute[train_codes[anchor]] = compute_of(train.iloc[anchor])
-        distance = compute / anchor_compute[codes]
-        jitter_codes = np.r_[train_codes[anchor], codes]
-        jitter_time = np.r_[train_time[anchor], time]
-        jitter_y = np.r_[train[setting.target].to_numpy(float)[anchor], truth]
+        anchor_compute[anchor_codes] = rows["compute"][anchor]
+        out["distance"] = compute / anchor_compute[codes]
+        sd = jitter_sd_by_group(np.r_[anchor_codes, codes], np.r_[rows["time"][anchor], time],
+                                np.r_[rows["truth"][anchor], truth])
     else:
-        distance = compute / compute_of(train).max()
-    stderr = test["stderr"].to_numpy(float) if "stderr" in test.columns else np.full(len(test), np.nan)
-    evals = table.kind == "evals"
-    task = test["task"].astype(str).to_numpy(dtype=object) if evals else None
-    return {
-        "dataset": name,
-        "kind": table.kind,
-        "split": fold.split,
-        "fold": fold.name,
-        "mode": "trajectory" if fold.trajectory else "cross",
-        "problem": problems,
-        "run": test["run"].astype(str).to_numpy(dtype=object),
-        "task": task,
-        "metric": test["metric"].astype(str).to_numpy(dtype=object) if evals else None,
-        "group": np.array([task_group(t) for t in task], dtype=object) if evals else None,
-        "time": time,
-        "compute": compute,
-        "distance": distance,
-        "truth": truth,
-        "stderr": stderr,
-        "floor_stderr": stderr_floor(stderr),
-        "floor_seeds": HALF_NORMAL * seeds_sd.loc[test.index].to_numpy(float),
-        "floor_jitter": HALF_NORMAL * jitter_sd_by_group(jitter_codes, jitter_time, jitter_y)[codes],
-    }
+        out["distance"] = compute / rows["compute"][train].max()
+        sd = jitter_sd_by_group(codes, time, truth)
+    out["floor_jitter"] = HALF_NORMAL * sd[codes]
+    return out
 
 
 def _columns(
@@ -244,18 +243,18 @@ def backtest(
     for name, table in tables.items():
         time = time_column(table.frame)
         # sorted once, so that every fold's test rows come by problem and time
-        table = dataclasses.replace(table, frame=table.frame.sort_values([*table.keys, time], kind="stable"))
-        by = ["family", "params", time, *table.series]
-        seeds_sd = pd.Series(replicate_sd(table.frame, table.target, by), index=table.frame.index)
+        frame = table.frame.sort_values([*table.keys, time], kind="stable").reset_index(drop=True)
+        table = dataclasses.replace(table, frame=frame)
+        rows = _row_columns(table, time)
         for split in split_list or [default_split(table)]:
             for fold in split.split(table):
                 setting = Setting(table.kind, table.target, table.keys, table.series, fold.trajectory, time)
-                base = _fold_columns(name, table, fold, setting, seeds_sd)
+                base = _fold_columns(name, table.kind, rows, fold)
                 folds.append({"dataset": name, "split": fold.split, "fold": fold.name, "mode": base["mode"],
-                              "train_rows": len(fold.train), "test_rows": len(fold.test),
+                              "train_rows": fold.train_rows.size, "test_rows": fold.test_rows.size,
                               "test_problems": len(set(base["problem"])), "notes": list(fold.notes)})
                 for method in chosen:
-                    reason = method.check(setting, list(fold.train.columns))
+                    reason = method.check(setting, list(frame.columns))
                     key = (name, fold.split, fold.name, method.name)
                     task = None if reason else _Task(key, fold, setting, method, task_seed(seed, key))
                     plan.append((base, method.name, task, reason or ""))

@@ -44,20 +44,35 @@ __all__ = ["ComputeSplit", "FamilySplit", "Fold", "SPLITS", "SizeSplit", "Split"
 class Fold:
     """One (train, test) pair; unpacks as ``train, test = fold``.
 
+    A fold keeps the whole table and the positions of its rows, so that the folds of one table share it
+    (cheap to build, and pickled once per batch of tasks sent to a worker).
+
     Attributes:
         split: the split's name (``compute``, ``size``, ``time``, ``family``, ``task``).
         name: this fold within the split (``flops<=1e+20``, ``f=0.2``, ...).
-        train, test: the rows to fit on and the rows to predict.
-        trajectory: whether every test problem has its own earlier checkpoints in ``train``.
+        frame: the table the fold cuts.
+        train_rows, test_rows: positions in ``frame`` of the rows to fit on and of the rows to predict.
+        trajectory: whether every test problem has its own earlier checkpoints in the train rows.
         notes: what the split dropped, one sentence each.
     """
 
     split: str
     name: str
-    train: pd.DataFrame
-    test: pd.DataFrame
+    frame: pd.DataFrame
+    train_rows: np.ndarray
+    test_rows: np.ndarray
     trajectory: bool = False
     notes: tuple[str, ...] = ()
+
+    @property
+    def train(self) -> pd.DataFrame:
+        """The rows to fit on."""
+        return self.frame.iloc[self.train_rows]
+
+    @property
+    def test(self) -> pd.DataFrame:
+        """The rows to predict."""
+        return self.frame.iloc[self.test_rows]
 
     def __iter__(self) -> Iterator[pd.DataFrame]:
         return iter((self.train, self.test))
@@ -92,11 +107,11 @@ def _fold(
             n = len(index[orphan].unique())
             notes = (f"{n} held-out problem(s) with no checkpoint in the context were left out",)
         train_mask, test_mask = ~held | context, target & ~orphan
-    train, test = frame[train_mask], frame[test_mask]
+    train, test = np.flatnonzero(train_mask), np.flatnonzero(test_mask)
     for part, rows in (("train", train), ("test", test)):
-        if rows.empty:
+        if rows.size == 0:
             raise BacktestError(f"{split} split ({name}) leaves an empty {part} set: {hint}")
-    return Fold(split, name, train, test, context_fraction is not None, notes)
+    return Fold(split, name, frame, train, test, context_fraction is not None, notes)
 
 
 class Split(ABC):

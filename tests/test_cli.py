@@ -145,3 +145,20 @@ def test_diverged_run_is_excluded_and_listed(tmp_path) -> None:
     doc = json.loads(run("fit", str(path), "--law", "power", "--x", "params", "--bootstrap", "0",
                          "--json").stdout)
     assert doc["data"]["n_excluded"] == 3 and doc["data"]["n_points"] == 4
+
+
+def test_report_fits_runs_data_given_instead_of_a_fit(tmp_path) -> None:
+    out = tmp_path / "r.html"
+    result = run("report", "chinchilla", "--bootstrap", "50", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.exists() and (tmp_path / "r.json").exists()
+
+
+def test_plan_shape_json_has_an_integer_shape(tmp_path) -> None:
+    path = tmp_path / "uni.json"
+    fitted = run("fit", "chinchilla", "--law", "universality", "--bootstrap", "50", "--out", str(path))
+    assert fitted.exit_code == 0, fitted.output
+    doc = json.loads(run("plan", str(path), "--compute", "1e24", "--shape", "--json").stdout)
+    shape = doc["shape"]
+    assert isinstance(shape["width"], int) and isinstance(shape["depth"], int)
+    assert 30 <= shape["width"] / shape["depth"] <= 180

@@ -214,7 +214,17 @@ def plan(
             result, compute, level=level, width_multiple=width_multiple, head_dim=head_dim, heads=heads
         )
         if as_json:
-            emit_json({"fit": str(fit_file), "law": result.law.name, "plan": the_plan.to_dict()})
+            width, depth = round(the_plan.width.value), round(the_plan.depth.value)
+            emit_json(
+                {
+                    "fit": str(fit_file),
+                    "law": result.law.name,
+                    "plan": the_plan.to_dict(),
+                    # the integer shape to build (rounded, or snapped when asked)
+                    "shape": {"width": width, "depth": depth, "aspect_ratio": width / depth,
+                              "heads": the_plan.heads, "snapped": the_plan.snapped},
+                }
+            )
         else:
             typer.echo(the_plan.describe())
         return

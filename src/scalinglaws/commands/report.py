@@ -32,9 +32,17 @@ def _parse_point(text: str) -> Any:
     return Prediction(params, tokens, parts[2] if len(parts) > 2 else "")
 
 
-def _load_fit(path: Path) -> Any:
-    from scalinglaws.fit import FitResult
+def _load_fit(path: Path, law: str = "chinchilla", bootstrap: int = 1000) -> Any:
+    """A fit artifact, or runs data (a bundled dataset name or a runs file) fitted here with ``law``."""
+    from scalinglaws import datasets
+    from scalinglaws.fit import FitResult, fit
 
+    if not path.exists() and str(path) in datasets.names():
+        return fit(datasets.load(str(path)), law, bootstrap=bootstrap, seed=0)
+    if path.is_file() and path.suffix.lower() != ".json":
+        from scalinglaws.data import load_data
+
+        return fit(load_data(str(path), kind="runs"), law, bootstrap=bootstrap, seed=0)
     if path.is_file() and path.stat().st_size == 0:
         raise ArtifactError(f"{path}: the fit file is empty (write one with `scalinglaws fit ... --out`)")
     return FitResult.load(path)
@@ -59,7 +67,11 @@ def _runs_for(result: Any, data: str | None, columns: dict[str, str]) -> tuple[A
 
 def report(
     fit_files: Annotated[
-        list[Path], typer.Argument(metavar="FIT.json...", help="Fit artifacts (a section each).")
+        list[Path],
+        typer.Argument(
+            metavar="FIT.json...",
+            help="Fit artifacts (a section each), or runs data (bundled name or file) to fit with --law.",
+        ),
     ],
     out: Annotated[
         Path, typer.Option(help="The HTML file to write; its numbers go to report.json beside it.")
@@ -84,6 +96,8 @@ def report(
     subtitle: Annotated[
         str | None, typer.Option(help="Line under the title. Default: the law and data of each fit.")
     ] = None,
+    law: Annotated[str, typer.Option(help="Law fitted to runs data given instead of a fit.")] = "chinchilla",
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples when fitting runs data.")] = 1000,
     as_json: JsonFlag = False,
 ) -> None:
     """Write a self-contained HTML report (figures inline, no network) of fits and their plans."""
@@ -96,7 +110,7 @@ def report(
     doc = Report(title=title)
     described = []
     for path in fit_files:
-        result = _load_fit(path)
+        result = _load_fit(path, law, bootstrap)
         runs, notes = _runs_for(result, data, columns)
         doc.add(result, data=runs, compute=compute or (), predictions=points, level=level, notes=notes)
         described.append(f"{result.law.name} law fitted to {result.data.get('source')}")

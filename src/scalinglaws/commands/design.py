@@ -264,6 +264,8 @@ def compare(
     fits = [_load_fit(p) for p in fit_files]
     stems = [p.stem for p in fit_files]
     names = stems if len(set(stems)) == len(stems) else [str(p) for p in fit_files]
+    if len(set(names)) < len(names):  # the same file twice: a system against itself, a sanity check
+        names = [f"{n}#{i + 1}" for i, n in enumerate(names)]
     named = dict(zip(names, fits, strict=True))
     if data:
         if len(data) != len(fits):

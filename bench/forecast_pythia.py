@@ -6,12 +6,18 @@ Protocol (``shared/reference/measured.md`` section 2): the standard zero-shot ru
 MAE in accuracy points averaged over problems, per group (MMLU / other / all). No run of a held-out size
 is in the forecaster's training data (see ``scalinglaws.forecast.data``).
 
-Methods: ``neural`` (the shipped weights; its context tokens carry the run's LAMBADA log-perplexity at
-the observed checkpoints only, looked up in the bundled data), optionally ``--ablation NAME=WEIGHTS``
-for other trained models (e.g. with the synthetic prior), ``logistic-loss`` (oracle: the true future
-LAMBADA perplexity), ``sigmoid-tokens``, ``line3`` and ``last-value``. Besides the harness's scores it
-prints ``rank_runs``: the pairwise ranking accuracy of the held-out runs at each (task, target checkpoint),
-"which model is better".
+Methods: ``neural`` (the shipped weights; its context tokens carry the run's LAMBADA loss at the observed
+checkpoints only, looked up in the bundled data), optionally ``--ablation NAME=WEIGHTS`` for other trained
+models (e.g. with the synthetic prior), ``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA
+loss, fitted on the training-size runs, given the true future loss), ``logistic-loss-others`` (the same law
+fitted on every other standard run, held-out sizes included: ``measured.md``'s recipe), ``sigmoid-tokens``,
+``line3`` and ``last-value``. Besides the harness's scores it prints ``rank_runs``: the pairwise ranking
+accuracy of the held-out runs at each (task, target checkpoint), "which model is better".
+
+The same leaderboards, without ``rank_runs``, come from the command line::
+
+    scalinglaws backtest pythia --split time --context-fraction 0.1,0.2,0.4 \
+        --methods neural,logistic-loss,logistic-loss-others,sigmoid-tokens,line3,last-value
 
 Usage:
     .venv/bin/python bench/forecast_pythia.py [--fractions 0.1,0.2,0.4] [--ablation neural-nosyn=PATH]
@@ -29,7 +35,7 @@ import pandas as pd
 from scalinglaws import datasets
 from scalinglaws.backtest import TimeSplit, backtest, get_method, select_data
 from scalinglaws.backtest.metrics import ranking_accuracy
-from scalinglaws.forecast.baselines import LogisticLoss, NeuralMethod
+from scalinglaws.forecast.baselines import NeuralMethod
 from scalinglaws.forecast.data import HELD_OUT_SIZES
 
 RUNS = [f"pythia-{s}" for s in HELD_OUT_SIZES]
@@ -65,12 +71,8 @@ def main() -> None:
         name, _, path = spec.partition("=")
         methods.append(NeuralMethod(weights=path, name=name))
     if not args.no_baselines:
-        methods += [
-            LogisticLoss(),
-            get_method("sigmoid-tokens"),
-            get_method("line3"),
-            get_method("last-value"),
-        ]
+        names = ["logistic-loss", "logistic-loss-others", "sigmoid-tokens", "line3", "last-value"]
+        methods += [get_method(name) for name in names]
     lines = []
     for f in (float(v) for v in args.fractions.split(",")):
         t0 = time.perf_counter()

@@ -119,7 +119,7 @@ def test_law_methods_say_why_they_do_not_apply() -> None:
 
 def test_registry_offers_every_law_and_the_baselines() -> None:
     names = available_methods()
-    assert names[:4] == ["last-value", "line3", "loglog-line", "sigmoid-tokens"]
+    assert names[:4] == ["last-value", "line3", "logistic-loss", "logistic-loss-others"]
     assert set(available_laws()) <= set(names)
     assert isinstance(get_method("kaplan", bootstrap=10), LawMethod)
     with pytest.raises(BacktestError, match="unknown method 'nope'; available: last-value"):

@@ -109,8 +109,8 @@ def test_a_failing_method_is_a_result_not_a_crash(data) -> None:
 
 
 def test_bad_method_lists_and_workers_are_one_line_errors(data) -> None:
-    with pytest.raises(BacktestError, match="unknown method 'neural'"):
-        backtest(data["chinchilla"], methods=["neural"], executor="serial")
+    with pytest.raises(BacktestError, match="unknown method 'nope'"):
+        backtest(data["chinchilla"], methods=["nope"], executor="serial")
     with pytest.raises(BacktestError, match="distinct"):
         backtest(data["chinchilla"], methods=["power", LawMethod("power")], executor="serial")
     with pytest.raises(BacktestError, match="workers must be >= 1"):

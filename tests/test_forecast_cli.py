@@ -43,10 +43,14 @@ def _evals(tmp_path, values=None, steps=(0, 1000, 2000, 4000, 8000, 16000), name
     return path
 
 
-def test_import_and_help_do_not_import_torch() -> None:
+def test_import_help_and_backtest_methods_do_not_import_torch() -> None:
     code = (
         "import sys, scalinglaws, scalinglaws.forecast, scalinglaws.cli as c\n"
+        "from scalinglaws.backtest import available_methods, get_method\n"
         "try:\n    c.app(['--help'])\nexcept SystemExit:\n    pass\n"
+        "assert {'neural', 'logistic-loss'} <= set(available_methods())\n"
+        "assert 'scalinglaws.forecast.baselines' not in sys.modules\n"
+        "assert get_method('neural').name == 'neural'\n"
         "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH')"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -107,7 +111,7 @@ def test_forecast_until_and_plot(tmp_path) -> None:
     [
         ([0.3], (1000,), (), "1 checkpoint"),
         ([np.nan, np.nan, np.nan, 0.4], (1000, 2000, 4000, 8000), (), "no observed values"),
-        ([30.0, 35.0, 40.0, 45.0], (1000, 2000, 4000, 8000), (), r"must lie in \[0, 1\]"),
+        ([30.0, 35.0, 40.0, 45.0], (1000, 2000, 4000, 8000), (), r"must lie in \[0, 1\].*percentages\?"),
         ([0.3, 0.4], (1000, 2000), ("--task", "nope"), "no task 'nope'"),
         ([0.3, 0.4], (1000, 2000), ("--context-fraction", "1.5"), r"must lie in \(0, 1\)"),
     ],

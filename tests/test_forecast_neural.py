@@ -53,6 +53,18 @@ def test_padding_never_changes_a_prediction(tiny: Forecaster) -> None:
     np.testing.assert_allclose(fewer, alone[:1], atol=1e-6)
 
 
+def test_fraction_features_read_the_end_of_training() -> None:
+    fc = Forecaster.new(ForecasterConfig(d_model=16, n_layers=1, n_heads=2, d_ff=32, fraction_features=True))
+    a, long = _problem(4, 3, 3), _problem(20, 15, 4)
+    alone = fc.predict([a])[0]
+    np.testing.assert_allclose(fc.predict([a, long])[0], alone, atol=1e-6)  # padding changes nothing
+    # the last target is the end of training: asking for fewer targets moves the end, and the forecasts
+    shorter = fc.predict([Problem(a.key, a.tokens, a.values, a.targets[:1])])[0]
+    assert not np.allclose(shorter, alone[:1], atol=1e-6)
+    batch = pad_batch([(a.tokens, a.values, a.targets[:1], None, None, a.targets[-1])])
+    np.testing.assert_allclose(fc.model(**_tensors(batch)).detach().numpy()[0], alone[:1], atol=1e-6)
+
+
 def test_padded_values_are_ignored(tiny: Forecaster) -> None:
     p = _problem(6, 4, 5)
     batch = pad_batch(

@@ -183,6 +183,26 @@ def test_forecast_fan_with_truth() -> None:
         plots.plot_forecast_fan(x, x, f, med[:-1])
 
 
+def test_forecast_fans_grid_with_one_legend() -> None:
+    x = np.geomspace(1e9, 5e10, 6)
+    f = np.linspace(7e10, 3e11, 5)
+    med = 50 + np.log(f / 1e9)
+    panel = {"observed_x": x, "observed_y": 45 + np.log(x / 1e9), "forecast_x": f, "median": med,
+             "band50": (med - 1, med + 1), "band80": (med - 2, med + 2), "truth": (f, med + 0.5)}
+    fig = _draw(lambda: plots.plot_forecast_fans([panel | {"title": f"task {i}"} for i in range(5)],
+                                                 ylabel="score (%)"))
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 8 and [ax.get_title("left") for ax in shown] == [f"task {i}" for i in range(5)]
+    (legend,) = fig.legends
+    assert {t.get_text() for t in legend.get_texts()} == {"80% band", "50% band", "median forecast",
+                                                          "observed", "truth (held out)"}
+    assert fig.get_supxlabel() == "training tokens" and fig.get_supylabel() == "score (%)"
+    assert shown[0].xaxis.get_major_formatter()(1.5e11, 0) == "150B"
+    assert plots.plot_forecast_fans([panel], log_x=True).axes[0].get_xscale() == "log"
+    with pytest.raises(plots.PlotError, match="at least one panel"):
+        plots.plot_forecast_fans([])
+
+
 def test_importing_the_report_package_does_not_import_matplotlib() -> None:
     code = "import sys, scalinglaws, scalinglaws.report; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -266,8 +266,10 @@ def demo(
     bootstrap: Annotated[int, typer.Option(help="Cluster-bootstrap resamples.")] = 1000,
     compute: Annotated[float, typer.Option(help="Budget to plan for, in FLOPs.")] = 5.76e23,
 ) -> None:
-    """Fit Chinchilla's law to the bundled Chinchilla runs and plan a budget; write JSON and a plot."""
+    """Fit Chinchilla's law to the bundled Chinchilla runs and plan a budget, forecast a Pythia run with the
+    neural forecaster, backtest a few laws; write JSON, plots and an HTML report."""
     from scalinglaws import datasets as ds
+    from scalinglaws.commands._demo import DEMO_RUN, demo_backtest, demo_forecast, describe_forecast
     from scalinglaws.fit import fit as fit_law
     from scalinglaws.plan import compute_optimal
 
@@ -290,15 +292,32 @@ def demo(
     else:
         plot_fit(result, runs, plans=[the_plan]).savefig(out / "fit.png", dpi=120)
         written.append("fit.png")
-    from scalinglaws.report import Prediction, write_report
+    forecasts, skipped = demo_forecast()
+    if forecasts is None:
+        typer.echo(f"forecast: skipped. {skipped}")
+    else:
+        describe_forecast(forecasts, typer.echo)
+        written.append(forecasts.save(out / "forecast.json").name)
+    backtested = demo_backtest()
+    board = backtested.leaderboard
+    typer.echo(f"backtest on chinchilla (compute split): best of {board['method'].nunique()} methods: "
+               f"{board['method'].iloc[0]}, mean absolute error {board['mae'].iloc[0]:.4g} loss")
+    backtested.save(out / "backtest")
+    written.append("backtest/")
+    from scalinglaws.report import Prediction, Report
+    from scalinglaws.report.forecast_section import skipped_forecast_section
 
-    report_path, json_path = write_report(
-        out / "report.html", result, data=runs, plans=[the_plan],
-        predictions=[Prediction(7e10, 1.4e12, "Chinchilla (70B params, 1.4T tokens)")],
-        title="Chinchilla scaling law: fit and compute-optimal plan",
+    report = Report(
+        title="Scaling laws demo: fit, plan, forecast, backtest",
         subtitle=f"{result.law.name} law fitted to the bundled Chinchilla runs (Hoffmann et al. 2022, "
-        f"digitised by Epoch AI); plan for C = {compute:.3g} FLOPs".replace("e+", "e"),
+        f"digitised by Epoch AI); plan for C = {compute:.3g} FLOPs; neural forecast of {DEMO_RUN}; "
+        "compute-split backtest".replace("e+", "e"),
     )
+    report.add(result, data=runs, plans=[the_plan],
+               predictions=[Prediction(7e10, 1.4e12, "Chinchilla (70B params, 1.4T tokens)")])
+    report.add(forecasts if forecasts is not None else skipped_forecast_section(skipped or ""))
+    report.add(backtested)
+    report_path, json_path = report.write(out / "report.html")
     written += [report_path.name, json_path.name]
     typer.echo(f"results written to {out}/: {', '.join(written)}")
     typer.echo(f"report: {report_path}")

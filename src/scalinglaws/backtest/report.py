@@ -47,7 +47,7 @@ from scalinglaws.backtest.metrics import (
     relative_error,
 )
 
-__all__ = ["FORMAT", "BacktestResult", "build_result", "by_distance", "leaderboard"]
+__all__ = ["FORMAT", "BacktestResult", "build_result", "by_distance", "leaderboard", "load_result"]
 
 FORMAT = "scalinglaws.backtest/1"
 
@@ -269,6 +269,11 @@ class BacktestResult:
             out.append("")
         return "\n".join(out)
 
+    @classmethod
+    def load(cls, path: str | Path) -> BacktestResult:
+        """Read a saved backtest back: see :func:`load_result`."""
+        return load_result(path)
+
     def save(self, folder: str | Path) -> list[Path]:
         """Write ``results.csv``, ``leaderboard.md`` and ``leaderboard.json`` into ``folder``."""
         folder = Path(folder)
@@ -286,4 +291,47 @@ def build_result(
     """Score a results table into a :class:`BacktestResult`."""
     return BacktestResult(
         results, leaderboard(results), by_distance(results), folds, tuple(datasets), settings
+    )
+
+
+def load_result(path: str | Path) -> BacktestResult:
+    """A saved backtest: a folder written by :meth:`BacktestResult.save` (``scalinglaws backtest --out``),
+    its ``leaderboard.json``, or the output of ``scalinglaws backtest --json``. The leaderboard and the
+    errors by distance are read as saved; the per-target ``results.csv`` beside the JSON, where present,
+    comes back too. Missing, empty or malformed input raises a one-line :class:`ArtifactError`."""
+    from scalinglaws.errors import ArtifactError
+
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    doc_path = path / "leaderboard.json" if path.is_dir() else path
+    if not doc_path.is_file():
+        where = f"{path}: no leaderboard.json in this folder" if path.is_dir() else f"{path}: no such file"
+        raise ArtifactError(f"{where} (write a backtest with `scalinglaws backtest ... --out FOLDER`)")
+    text = doc_path.read_text(encoding="utf-8", errors="replace")
+    if not text.strip():
+        raise ArtifactError(f"{doc_path}: the backtest file is empty")
+    try:
+        doc = json.loads(text)
+    except ValueError as exc:
+        raise ArtifactError(f"{doc_path}: not a readable JSON leaderboard ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ArtifactError(f"{doc_path}: not a {FORMAT} leaderboard (write one with `scalinglaws backtest "
+                            "... --out FOLDER` or --json)")
+    if not doc.get("leaderboard"):
+        raise ArtifactError(f"{doc_path}: the leaderboard is empty")
+    csv = folder / "results.csv"
+    results = pd.DataFrame()
+    if (path.is_dir() or doc_path.name == "leaderboard.json") and csv.is_file():
+        try:
+            results = pd.read_csv(csv)
+        except (OSError, ValueError) as exc:
+            raise ArtifactError(f"{csv}: unreadable backtest results ({exc})") from None
+    return BacktestResult(
+        results,
+        pd.DataFrame(doc["leaderboard"]),
+        pd.DataFrame(doc.get("by_distance") or [],
+                     columns=[*KEYS, "distance", "n_targets", "mae", "rel_err"]),
+        pd.DataFrame(doc.get("folds") or []),
+        tuple(doc.get("datasets") or ()),
+        dict(doc.get("settings") or {}),
     )

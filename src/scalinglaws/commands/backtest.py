@@ -1,10 +1,16 @@
 """``scalinglaws backtest``: every law and baseline on held-out scale, as a leaderboard.
 
 DATA is a bundled dataset or a runs/evals file (told apart by its columns). The default split is compute
-for runs and time for evals. The bundled Pythia evals default to the ``measured.md`` protocol: zero-shot,
-standard (non-deduplicated) runs, acc_norm where a task has it else acc (``--all-runs``, ``--fewshot all``,
-``--metric`` and ``--where`` widen or change it). Tasks run on a local process pool; ``--workers N``
-starts a Dask LocalCluster on 127.0.0.1 and ``--scheduler tcp://host:port`` uses a running Dask cluster.
+for runs and time for evals. The bundled Pythia evals default to the ``measured.md`` protocol (the NeuNeu
+set-up): zero-shot, standard (non-deduplicated) runs of the held-out sizes 70m, 1.4b, 2.8b and 6.9b, which
+the shipped neural forecaster never saw, acc_norm where a task has it else acc (``--all-runs``, ``--fewshot
+all``, ``--metric`` and ``--where`` widen or change it). Several context fractions (``--context-fraction
+0.1,0.2,0.4``) give one leaderboard each. Tasks run on a local process pool; ``--workers N`` starts a Dask
+LocalCluster on 127.0.0.1 and ``--scheduler tcp://host:port`` uses a running Dask cluster.
+
+Example (the NeuNeu protocol, every group, noise floors beside):
+    scalinglaws backtest pythia --split time --context-fraction 0.1,0.2,0.4 \
+        --methods neural,logistic-loss,logistic-loss-others,sigmoid-tokens,last-value
 """
 
 from __future__ import annotations
@@ -20,8 +26,11 @@ from scalinglaws.errors import ScalingLawsError
 
 __all__ = ["backtest", "register"]
 
-#: Default row selection of bundled datasets: the runs measured.md measured the Pythia baselines on.
-BUNDLED_SELECTION = {"pythia": {"variant": ["standard"], "deduped": ["False"]}}
+#: Default row selection of bundled datasets: the runs measured.md measured the Pythia baselines on (the
+#: sizes :data:`scalinglaws.forecast.data.HELD_OUT_SIZES`, which the shipped forecaster was not trained on).
+BUNDLED_SELECTION = {
+    "pythia": {"variant": ["standard"], "deduped": ["False"], "size": ["70m", "1.4b", "2.8b", "6.9b"]}
+}
 EXECUTORS = ("auto", "serial", "processes", "dask")
 
 
@@ -56,7 +65,8 @@ def backtest(
     ] = None,
     methods: Annotated[str | None, typer.Option(help="Methods, comma-separated (default: all).")] = None,
     context_fraction: Annotated[
-        float | None, typer.Option(help="Observed part of each run's tokens (time split: 0.2).")
+        str | None,
+        typer.Option(help="Observed part of each run's tokens (time split: 0.2); several: comma-separated."),
     ] = None,
     cuts: Annotated[str | None, typer.Option(help="Compute split: FLOP cuts, comma-separated.")] = None,
     holdout_sizes: Annotated[int, typer.Option(help="Size split: largest sizes held out.")] = 3,
@@ -71,7 +81,10 @@ def backtest(
         int | None, typer.Option(help="Dask LocalCluster workers on 127.0.0.1 (or --executor processes).")
     ] = None,
     scheduler: Annotated[str | None, typer.Option(help="A running Dask scheduler, tcp://host:port.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for results.csv and leaderboard.md/json.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for results.csv and leaderboard.md/json (one subfolder f=F per fraction)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Backtest laws and baselines on held-out compute, sizes, time, families or tasks: a leaderboard."""
@@ -97,17 +110,35 @@ def backtest(
     names = [m.strip() for m in methods.split(",")] if methods else available_methods()
     chosen = [get_method(n) for n in names]
     chosen = [get_method(m.name, bootstrap=bootstrap) if isinstance(m, LawMethod) else m for m in chosen]
-    the_split = _split(split or ("compute" if kind == "runs" else "time"), kind, context_fraction, cuts,
-                       holdout_sizes)
-    result = run_backtest(table, the_split, chosen, executor=executor, workers=workers, scheduler=scheduler,
-                          seed=seed, progress=not as_json and sys.stderr.isatty())
-    paths = result.save(out) if out is not None else []
+    fractions = _fractions(context_fraction)
+    splits = [_split(split or ("compute" if kind == "runs" else "time"), kind, f, cuts, holdout_sizes)
+              for f in fractions]
+    docs = []
+    for f, the_split in zip(fractions, splits, strict=True):
+        result = run_backtest(table, the_split, chosen, executor=executor, workers=workers,
+                              scheduler=scheduler, seed=seed, progress=not as_json and sys.stderr.isatty())
+        folder = out / f"f={f:g}" if out is not None and len(fractions) > 1 else out
+        paths = result.save(folder) if folder is not None else []
+        if as_json:
+            docs.append(result.to_dict() | {"artifacts": [str(p) for p in paths]})
+            continue
+        typer.echo(result.to_markdown())
+        if paths:
+            typer.echo(f"written: {', '.join(str(p) for p in paths)}")
     if as_json:
-        emit_json(result.to_dict() | {"artifacts": [str(p) for p in paths]})
-        return
-    typer.echo(result.to_markdown())
-    if paths:
-        typer.echo(f"written: {', '.join(str(p) for p in paths)}")
+        emit_json(docs[0] if len(docs) == 1 else {"context_fractions": fractions, "backtests": docs})
+
+
+def _fractions(text: str | None) -> list[float | None]:
+    """``--context-fraction``: None (the split's default), or one or more fractions, comma-separated."""
+    if text is None:
+        return [None]
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise ScalingLawsError(
+            f"--context-fraction {text!r} must be numbers in (0, 1), comma-separated"
+        ) from None
 
 
 def register(app: typer.Typer) -> None:

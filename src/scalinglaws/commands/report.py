@@ -1,4 +1,5 @@
-"""``scalinglaws report``: one self-contained HTML page (and report.json beside it) from fit artifacts."""
+"""``scalinglaws report``: one self-contained HTML page (and report.json beside it) from fit artifacts,
+forecasts (``scalinglaws forecast --json``) and backtests (``scalinglaws backtest --out``)."""
 
 from __future__ import annotations
 
@@ -67,12 +68,12 @@ def _runs_for(result: Any, data: str | None, columns: dict[str, str]) -> tuple[A
 
 def report(
     fit_files: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Argument(
-            metavar="FIT.json...",
+            metavar="FIT.json",
             help="Fit artifacts (a section each), or runs data (bundled name or file) to fit with --law.",
         ),
-    ],
+    ] = None,
     out: Annotated[
         Path, typer.Option(help="The HTML file to write; its numbers go to report.json beside it.")
     ] = Path("report.html"),
@@ -98,22 +99,46 @@ def report(
     ] = None,
     law: Annotated[str, typer.Option(help="Law fitted to runs data given instead of a fit.")] = "chinchilla",
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples when fitting runs data.")] = 1000,
+    forecast: Annotated[
+        list[Path] | None,
+        typer.Option(help="A forecast to show: the JSON of `scalinglaws forecast --json` or the demo's "
+                          "forecast.json (repeatable)."),
+    ] = None,
+    backtest: Annotated[
+        list[Path] | None,
+        typer.Option(help="A backtest to show: a `scalinglaws backtest --out` folder or its leaderboard.json "
+                          "(repeatable)."),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Write a self-contained HTML report (figures inline, no network) of fits and their plans."""
+    """Write a self-contained HTML report (figures inline, no network) of fits and their plans, forecasts
+    and backtests."""
+    from scalinglaws.backtest.report import load_result
+    from scalinglaws.forecast.result import load_forecasts
     from scalinglaws.report import Report
     from scalinglaws.report.document import check_writable
 
+    if not (fit_files or forecast or backtest):
+        raise ScalingLawsError("nothing to report: give fit artifacts, --forecast FILE or --backtest PATH")
     check_writable(out)
     points = [_parse_point(p) for p in predict or []]
     columns = parse_pairs(column, "--column")
+    forecasts = [load_forecasts(p) for p in forecast or []]
+    backtests = [load_result(p) for p in backtest or []]
     doc = Report(title=title)
     described = []
-    for path in fit_files:
+    for path in fit_files or []:
         result = _load_fit(path, law, bootstrap)
         runs, notes = _runs_for(result, data, columns)
         doc.add(result, data=runs, compute=compute or (), predictions=points, level=level, notes=notes)
         described.append(f"{result.law.name} law fitted to {result.data.get('source')}")
+    for f in forecasts:
+        doc.add(f)
+        described.append(f"neural forecast of {', '.join(f.runs)}")
+    for b in backtests:
+        doc.add(b)
+        splits = dict.fromkeys(zip(b.leaderboard["dataset"], b.leaderboard["split"], strict=True))
+        described.append("backtest on " + ", ".join(f"{d} ({s} split)" for d, s in splits))
     doc.subtitle = subtitle if subtitle is not None else "; ".join(described)
     html_path, json_path = doc.write(out)
     if as_json:

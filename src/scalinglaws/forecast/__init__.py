@@ -8,6 +8,8 @@
 * :mod:`~scalinglaws.forecast.baselines`: the forecaster and the logistic law as backtest methods;
 * :mod:`~scalinglaws.forecast.profile`: per-word validation losses of a Hugging Face checkpoint;
 * :mod:`~scalinglaws.forecast.api`: :func:`~scalinglaws.forecast.api.forecast_evals` and a plot.
+* :mod:`~scalinglaws.forecast.result`: :class:`~scalinglaws.forecast.result.ForecastSet`, forecasts with
+  their setting (what the report shows), and its JSON round trip.
 
 Importing this package does not import torch.
 

@@ -3,24 +3,29 @@
 * ``neural`` (:class:`NeuralMethod`): the shipped (or a given) neural forecaster, anchored at each test
   problem's last context checkpoint; gives the 0.1/0.25/0.75/0.9 quantiles.
 * ``logistic-loss`` (:class:`LogisticLoss`): the NeuNeu paper's logistic law, acc = a / (1 +
-  exp(-k (log L - L0))) + b, fitted per task (least squares, the paper code's recipe; or ``scalinglaws.fit``
-  with the ``sigmoid`` law) on
-  the full trajectories of reference runs, then applied to each test checkpoint's **true** loss. For Pythia
-  the loss is LAMBADA perplexity (task ``lambada_openai``, metric ``ppl``), and the reference runs are the
-  standard zero-shot runs of the training sizes (160m, 410m, 1b, 12b). It sees the future loss, which no
-  forecaster from early checkpoints has: an oracle baseline.
+  exp(-k (log L - L0))) + b with L the mean validation loss in nats, fitted per task (least squares, the
+  paper code's recipe; or ``scalinglaws.fit`` with the ``sigmoid`` law) on the full trajectories of
+  reference runs, then applied to each test checkpoint's **true** loss. For Pythia L is the LAMBADA loss,
+  log perplexity (task ``lambada_openai``, metric ``ppl``), and the reference runs are the standard
+  zero-shot runs of the training sizes (160m, 410m, 1b, 12b). It sees the future loss, which no forecaster
+  from early checkpoints has: an oracle baseline.
+* ``logistic-loss-others`` (:func:`logistic_loss_others`): the same law fitted, for each test run, on every
+  *other* standard zero-shot run, the other held-out sizes included (``measured.md``'s recipe): it also sees
+  the full trajectories of larger and smaller held-out models, a second oracle.
 * The context-only baselines ``last-value`` and ``sigmoid-tokens`` (a bounded per-problem sigmoid in log
   tokens) live in :mod:`scalinglaws.backtest.baselines`.
 
-:func:`register` adds ``neural`` and ``logistic-loss`` to the backtest registry.
+The backtest registry lists these methods as plug-ins (:data:`scalinglaws.backtest.registry.PLUGINS`):
+this module, and torch for ``neural``, load only when one of them is asked for.
 
 Example:
-    >>> LogisticLoss().name, NeuralMethod().gives_quantiles
-    ('logistic-loss', True)
+    >>> LogisticLoss().name, logistic_loss_others().name, NeuralMethod().gives_quantiles
+    ('logistic-loss', 'logistic-loss-others', True)
 """
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,9 +41,9 @@ __all__ = [
     "NeuralMethod",
     "fit_logistic",
     "logistic",
+    "logistic_loss_others",
     "loss_table",
     "reference_runs",
-    "register",
 ]
 
 
@@ -51,27 +56,45 @@ def _bundled_pythia() -> pd.DataFrame:
 def loss_table(
     frame: pd.DataFrame | None = None, task: str = "lambada_openai", metric: str = "ppl"
 ) -> pd.DataFrame:
-    """(run, step, loss) from an evals frame's ``task``/``metric`` rows (zero-shot where there is a
-    ``num_fewshot`` column)."""
+    """(run, step, loss): the mean validation loss in nats, log of the perplexity in an evals frame's
+    ``task``/``metric`` rows (zero-shot where there is a ``num_fewshot`` column).
+
+    Example:
+        >>> f = pd.DataFrame({"run": "m", "step": [1, 2], "task": "lambada_openai", "metric": "ppl",
+        ...                   "value": [np.e ** 2, np.e]})
+        >>> loss_table(f)["loss"].tolist()
+        [2.0, 1.0]
+    """
     frame = _bundled_pythia() if frame is None else frame
     rows = frame[(frame["task"] == task) & (frame["metric"] == metric)]
     if "num_fewshot" in rows.columns:
         rows = rows[rows["num_fewshot"] == 0]
-    out = rows[["run", "step", "value"]].rename(columns={"value": "loss"})
+    out = rows[["run", "step"]].assign(loss=np.log(rows["value"].to_numpy(float)))
     return out.drop_duplicates(["run", "step"]).reset_index(drop=True)
 
 
-def reference_runs(frame: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The logistic law's reference trajectories: standard (non-deduped) zero-shot runs of the training
-    sizes (every size but :data:`~scalinglaws.forecast.data.HELD_OUT_SIZES`), acc_norm where a task has it."""
+def reference_runs(frame: pd.DataFrame | None = None, every_size: bool = False) -> pd.DataFrame:
+    """The logistic law's reference trajectories, zero-shot, acc_norm where a task has it: the standard
+    (non-deduped) runs of the training sizes, every size but :data:`~scalinglaws.forecast.data.HELD_OUT_SIZES`
+    (1b: its bf16 run, the only one); with ``every_size``, the standard runs of every size (``measured.md``'s
+    runs: the bf16 1b run is not among them)."""
     from scalinglaws.backtest import select_data
     from scalinglaws.data import validate_evals
 
     frame = _bundled_pythia() if frame is None else frame
-    keep = ~frame["size"].astype(str).isin(HELD_OUT_SIZES) & ~frame["deduped"].astype(bool)
-    keep &= frame["variant"].isin(["standard", "bf16"])
+    keep = ~frame["deduped"].astype(bool)
+    if every_size:
+        keep &= frame["variant"] == "standard"
+    else:
+        keep &= ~frame["size"].astype(str).isin(HELD_OUT_SIZES) & frame["variant"].isin(["standard", "bf16"])
     ev = select_data(validate_evals(frame[keep], "reference"), num_fewshot=0)
     return ev.table
+
+
+def _training_runs() -> set[str]:
+    """The bundled Pythia runs the shipped model was trained on (every size but the held-out ones)."""
+    frame = _bundled_pythia()
+    return set(frame.loc[~frame["size"].astype(str).isin(HELD_OUT_SIZES), "run"].astype(str))
 
 
 def _keys(frame: pd.DataFrame, cols: Sequence[str]) -> list[tuple[str, ...]]:
@@ -82,23 +105,37 @@ class LogisticLoss(Method):
     """The paper's logistic law given the true loss at each target (see the module docstring).
 
     Args:
-        reference: trajectories to fit on (default :func:`reference_runs`).
-        losses: (run, step, loss) for the reference and test runs (default :func:`loss_table`).
+        reference: trajectories to fit on (default :func:`reference_runs`, of every size with ``others``).
+        losses: (run, step, loss) mean losses in nats for the reference and test runs (default
+            :func:`loss_table`).
         fitter: ``paper`` (the NeuNeu code's curve_fit recipe, see :func:`fit_logistic`) or ``scalinglaws``
             (the registered ``sigmoid`` law, rising only).
+        others: fit each test run's law on every reference run but that one (``measured.md``'s recipe).
+        name: the method's name in results (default ``logistic-loss``).
     """
 
     name = "logistic-loss"
-    description = (
-        "sigmoid of log LAMBADA perplexity per task across reference runs, given the TRUE future loss"
-    )
+    description = "sigmoid of log LAMBADA loss per task across training-size runs, given the TRUE future loss"
 
     def __init__(
-        self, reference: pd.DataFrame | None = None, losses: pd.DataFrame | None = None, fitter: str = "paper"
+        self,
+        reference: pd.DataFrame | None = None,
+        losses: pd.DataFrame | None = None,
+        fitter: str = "paper",
+        others: bool = False,
+        name: str | None = None,
     ) -> None:
         self.reference = reference
         self.losses = losses
         self.fitter = fitter
+        self.others = others
+        if name:
+            self.name = name
+        if others:
+            self.description = (
+                "sigmoid of log LAMBADA loss per task across every OTHER standard run (held-out sizes "
+                "included), given the TRUE future loss"
+            )
         if fitter not in ("paper", "scalinglaws"):
             raise BacktestError(f"logistic-loss: fitter must be 'paper' or 'scalinglaws', got {fitter!r}")
 
@@ -110,7 +147,7 @@ class LogisticLoss(Method):
     def fit(self, train: pd.DataFrame, setting: Setting, seed: int = 0) -> LogisticLoss:
         self.setting_ = setting
         self.series_ = [c for c in setting.series if c in train.columns]
-        ref = self.reference if self.reference is not None else reference_runs()
+        ref = self.reference if self.reference is not None else reference_runs(every_size=self.others)
         losses = self.losses if self.losses is not None else loss_table()
         self.loss_ = {
             (str(r), int(s)): float(v) for r, s, v in losses[["run", "step", "loss"]].itertuples(index=False)
@@ -120,17 +157,20 @@ class LogisticLoss(Method):
             self.loss_.get((str(r), int(s)), np.nan) for r, s in ref[["run", "step"]].itertuples(index=False)
         ]
         self.ref_ = ref.assign(_loss=lookup).dropna(subset=["_loss"])
-        self.params_: dict[tuple[str, ...], np.ndarray] = {}
+        self.params_: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
         return self
 
-    def _params(self, key: tuple[str, ...]) -> np.ndarray:
-        if key not in self.params_:
+    def _params(self, key: tuple[str, ...], run: str) -> np.ndarray:
+        """The law of series ``key``, fitted without ``run`` when fitting on the others."""
+        left_out = run if self.others else ""
+        if (key, left_out) not in self.params_:
             rows = self.ref_[[k == key for k in _keys(self.ref_, self.series_)]]
+            rows = rows[rows["run"].astype(str) != left_out]
             if len(rows) < 5:
                 raise BacktestError(f"logistic-loss: fewer than 5 reference points for {'/'.join(key)}")
             loss, value = rows["_loss"].to_numpy(float), rows["value"].to_numpy(float)
-            self.params_[key] = fit_logistic(loss, value, self.fitter)
-        return self.params_[key]
+            self.params_[(key, left_out)] = fit_logistic(loss, value, self.fitter)
+        return self.params_[(key, left_out)]
 
     def predict(self, test: pd.DataFrame, quantiles: Sequence[float] = ()) -> Prediction:
         loss = np.array(
@@ -145,11 +185,21 @@ class LogisticLoss(Method):
                 f"logistic-loss: no loss for run {test['run'].iloc[i]} at step {test['step'].iloc[i]}"
             )
         out = np.full(len(test), np.nan)
-        keys = _keys(test, self.series_)
+        keys = _keys(test, [*self.series_, "run"])
         for key in dict.fromkeys(keys):
             pos = np.array([k == key for k in keys])
-            out[pos] = logistic(loss[pos], self._params(key), self.fitter)
+            out[pos] = logistic(loss[pos], self._params(key[:-1], key[-1]), self.fitter)
         return Prediction(out)
+
+
+def logistic_loss_others(**options: Any) -> LogisticLoss:
+    """``logistic-loss-others``: :class:`LogisticLoss` fitted for each test run on every other standard run.
+
+    Example:
+        >>> logistic_loss_others().others
+        True
+    """
+    return LogisticLoss(**({"others": True, "name": "logistic-loss-others"} | options))
 
 
 def logistic(loss: np.ndarray, theta: np.ndarray, fitter: str = "paper") -> np.ndarray:
@@ -170,7 +220,7 @@ def logistic(loss: np.ndarray, theta: np.ndarray, fitter: str = "paper") -> np.n
 
 
 def fit_logistic(loss: np.ndarray, value: np.ndarray, fitter: str = "paper") -> np.ndarray:
-    """Least-squares logistic law of ``value`` on ``loss``.
+    """Least-squares logistic law of ``value`` on ``loss`` (the mean loss L in nats: the law reads log L).
 
     ``paper``: the NeuNeu code's recipe, scipy ``curve_fit`` from p0 = (max - min, -1, median log L, min)
     within a in [-2, 2], k in [-100, 100], L0 in [-10, 10], b in [0, 1] (falls back to the mean if it
@@ -207,9 +257,12 @@ class NeuralMethod(Method):
     Args:
         weights: a saved forecaster (``X.pt`` beside ``X.json``); None: the shipped Pythia model.
         name: the method's name in results (default ``neural``).
-        losses: (run, step, loss) perplexities for models that take context losses (default
-            :func:`loss_table`: LAMBADA perplexity of the bundled Pythia runs); only the context
-            checkpoints' losses are used.
+        losses: (run, step, loss) mean losses in nats for models that take context losses (default
+            :func:`loss_table`: the LAMBADA loss of the bundled Pythia runs); only the context checkpoints'
+            losses are used.
+
+    The shipped model declines test runs it was trained on (any bundled Pythia run of a size not in
+    :data:`~scalinglaws.forecast.data.HELD_OUT_SIZES`): its scores there would be leaked.
     """
 
     name = "neural"
@@ -228,7 +281,11 @@ class NeuralMethod(Method):
     def check(self, setting: Setting, columns: Sequence[str]) -> str | None:
         if setting.kind != "evals":
             return "forecasts scores in [0, 1]: evals tables only"
-        return None if setting.trajectory else "extends each problem's own trajectory: needs a time split"
+        if not setting.trajectory:
+            return "extends each problem's own trajectory: needs a time split"
+        if importlib.util.find_spec("torch") is None:
+            return "needs torch: pip install 'scalinglaws[torch]'"
+        return None
 
     def fit(self, train: pd.DataFrame, setting: Setting, seed: int = 0) -> NeuralMethod:
         self.train_ = train
@@ -243,13 +300,20 @@ class NeuralMethod(Method):
         return self._forecaster
 
     def predict(self, test: pd.DataFrame, quantiles: Sequence[float] = ()) -> Prediction:
+        if self.weights is None:
+            seen = sorted(set(test["run"].astype(str)) & _training_runs())
+            if seen:
+                raise BacktestError(
+                    f"neural: the shipped model was trained on {', '.join(seen)}; test it on runs of the "
+                    f"held-out sizes {', '.join(HELD_OUT_SIZES)} only"
+                )
         fc = self.forecaster()
         s = self.setting_
         loss_of: dict[tuple[str, int], float] = {}
         if fc.config.loss_context:
             table = self.losses if self.losses is not None else loss_table()
             rows = table[["run", "step", "loss"]].itertuples(index=False)
-            loss_of = {(str(r), int(st)): float(np.log(v)) for r, st, v in rows}
+            loss_of = {(str(r), int(st)): float(v) for r, st, v in rows}
         train = self.train_[self.train_[s.time].to_numpy(float) > 0].sort_values(s.time, kind="stable")
         contexts: dict[tuple[str, ...], pd.DataFrame] = {
             k: g for k, g in train.groupby(list(s.keys), sort=False)
@@ -283,11 +347,3 @@ class NeuralMethod(Method):
         for level in quantiles:
             out[float(level)] = np.array([np.interp(level, qs, row) for row in table])
         return Prediction(median, out)
-
-
-def register(replace: bool = True) -> None:
-    """Add ``neural`` and ``logistic-loss`` to the backtest method registry."""
-    from scalinglaws.backtest.registry import register_method
-
-    register_method(NeuralMethod, name="neural", replace=replace)
-    register_method(LogisticLoss, name="logistic-loss", replace=replace)

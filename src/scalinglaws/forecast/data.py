@@ -107,11 +107,11 @@ def check_problem(problem: Problem) -> Problem:
     """Validate a problem; raise :class:`ForecastError` with a one-line reason.
 
     Example:
-        >>> p = Problem(("m", "piqa"), np.array([1e9]), np.array([1.2]), np.array([2e9]))
+        >>> p = Problem(("m", "piqa"), np.array([1e9]), np.array([-0.2]), np.array([2e9]))
         >>> check_problem(p)
         Traceback (most recent call last):
         ...
-        scalinglaws.forecast.errors.ForecastError: m/piqa: scores must lie in [0, 1]; the context holds 1.2
+        scalinglaws.forecast.errors.ForecastError: m/piqa: scores must lie in [0, 1]; the context holds -0.2
     """
     name = "/".join(problem.key)
     t, y, q = (np.asarray(a, float) for a in (problem.tokens, problem.values, problem.targets))
@@ -125,7 +125,8 @@ def check_problem(problem: Problem) -> Problem:
     loss = None if loss is None else loss[keep]
     outside = y[(y < 0) | (y > 1)]
     if outside.size:
-        raise ForecastError(f"{name}: scores must lie in [0, 1]; the context holds {outside[0]:g}")
+        hint = " (percentages? divide them by 100)" if y.min() >= 0 and y.max() <= 100 else ""
+        raise ForecastError(f"{name}: scores must lie in [0, 1]; the context holds {outside[0]:g}{hint}")
     if not np.all(np.isfinite(t)) or np.any(t <= 0):
         raise ForecastError(f"{name}: context tokens must be finite and > 0 (drop step 0)")
     if np.any(np.diff(t) <= 0):
@@ -255,6 +256,7 @@ class Batch:
         tgt_y: (B, T) the true scores at the targets (NaN where unknown).
         profile: (B, P) loss profiles of the anchor checkpoints, or None.
         ctx_loss: (B, C) the run's validation loss at each context point (NaN where unknown).
+        final_logt: (B,) log tokens at the end of training (the last target unless given).
     """
 
     ctx_logt: np.ndarray
@@ -265,6 +267,7 @@ class Batch:
     tgt_y: np.ndarray
     profile: np.ndarray | None = None
     ctx_loss: np.ndarray | None = None
+    final_logt: np.ndarray | None = None
 
 
 def pad_batch(
@@ -272,7 +275,7 @@ def pad_batch(
     profiles: Sequence[np.ndarray] | None = None,
 ) -> Batch:
     """Pad (context tokens, context values, target tokens, target values or None[, context losses or
-    None]) tuples into a Batch.
+    None[, tokens at the end of training]]) tuples into a Batch.
 
     Example:
         >>> b = pad_batch([(np.array([1., 2.]), np.array([.3, .4]), np.array([4.]), None),
@@ -288,9 +291,11 @@ def pad_batch(
     tgt_logt, tgt_y = np.zeros((n, t), np.float32), np.full((n, t), np.nan, np.float32)
     tgt_mask = np.zeros((n, t), bool)
     ctx_loss = np.full((n, c), np.nan, np.float32)
+    final_logt = np.zeros(n, np.float32)
     for i, (ct, cy, tt, ty, *rest) in enumerate(items):
         if rest and rest[0] is not None:
             ctx_loss[i, : len(ct)] = rest[0]
+        final_logt[i] = np.log(rest[1] if len(rest) > 1 else np.max(tt))
         ctx_logt[i, : len(ct)] = np.log(ct)
         ctx_y[i, : len(ct)] = cy
         ctx_mask[i, : len(ct)] = True
@@ -303,7 +308,7 @@ def pad_batch(
         if len(ct) < c:
             ctx_logt[i, len(ct) :] = ctx_logt[i, len(ct) - 1]
     prof = None if profiles is None else np.stack([np.asarray(p, np.float32) for p in profiles])
-    return Batch(ctx_logt, ctx_y, ctx_mask, tgt_logt, tgt_mask, tgt_y, prof, ctx_loss)
+    return Batch(ctx_logt, ctx_y, ctx_mask, tgt_logt, tgt_mask, tgt_y, prof, ctx_loss, final_logt)
 
 
 @dataclass
@@ -375,12 +380,13 @@ def cut_sample(
     max_drop: float = 0.5,
     loss_dropout: float = 0.2,
 ) -> tuple | None:
-    """Cut one training sample (context tokens, values, target tokens, values, context losses or None) out
-    of a trajectory (None if it is too short); the losses are dropped in ``loss_dropout`` of the samples.
+    """Cut one training sample (context tokens, values, target tokens, values, context losses or None,
+    final tokens) out of a trajectory (None if it is too short); the losses are dropped in
+    ``loss_dropout`` of the samples.
 
     Example:
         >>> tr = Trajectory(("m",), np.arange(1.0, 11.0), np.linspace(.3, .6, 10))
-        >>> ct, cy, tt, ty, _ = cut_sample(tr, np.random.default_rng(1))
+        >>> ct, cy, tt, ty, _, final = cut_sample(tr, np.random.default_rng(1))
         >>> bool(ct[-1] < tt[0]) and len(tt) == 10 - int(np.searchsorted(tr.tokens, ct[-1])) - 1
         True
     """
@@ -408,7 +414,7 @@ def cut_sample(
     if len(tgt) > max_targets:
         tgt = np.sort(rng.choice(tgt, max_targets, replace=False))
     loss = None if traj.loss is None or rng.random() < loss_dropout else traj.loss[idx]
-    return t[idx], y[idx], t[tgt], y[tgt], loss
+    return t[idx], y[idx], t[tgt], y[tgt], loss, t[-1]
 
 
 # ----- the synthetic prior ---------------------------------------------------------------------------------

@@ -13,6 +13,8 @@ Sequence fed to the transformer: ``[profile token] ctx_1 ... ctx_n  query_1 ... 
   horizon (log tokens past the last observed checkpoint) and of the local trend there (the straight line
   through the last three points, extended by the horizon). A query attends to the context (and the profile
   token) and to itself only, so the forecasts of different targets, and padding, never affect each other.
+  With ``fraction_features`` (an ablation) a query also reads how far it and the last observed checkpoint
+  lie before the end of training, taken as the last target: there, asking for a later target moves the end.
 * **Profile token** (optional): a strided 1-D CNN over the per-word probabilities exp(-loss) of a
   validation text at the last observed checkpoint, or an MLP over a compact profile (a histogram of
   exp(-loss)).
@@ -54,6 +56,7 @@ __all__ = [
 FORMAT = "scalinglaws.forecast/1"
 N_CONTEXT_FEATURES = 7
 N_QUERY_FEATURES = 6
+N_FRACTION_FEATURES = 2
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class ForecasterConfig:
             only as many as keep 16 positions).
         loss_context: whether each context token also carries the run's validation loss at that checkpoint
             (for Pythia the LAMBADA log-perplexity; missing losses are flagged, so it works without).
+        fraction_features: whether each query also reads where it and the last observed checkpoint lie in
+            the run's training, in log tokens before its end (the last target).
         meta: free-form notes (what it was trained on, how).
     """
 
@@ -84,6 +89,7 @@ class ForecasterConfig:
     profile_length: int = 0
     cnn_channels: tuple[int, ...] = (8, 16, 32, 64)
     loss_context: bool = False
+    fraction_features: bool = False
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -195,7 +201,7 @@ class NeuralForecaster(nn.Module):
         self.cfg = cfg
         d = cfg.d_model
         self.ctx_embed = _MLP(N_CONTEXT_FEATURES + (3 if cfg.loss_context else 0), d, d)
-        self.qry_embed = _MLP(N_QUERY_FEATURES, d, d)
+        self.qry_embed = _MLP(N_QUERY_FEATURES + (N_FRACTION_FEATURES if cfg.fraction_features else 0), d, d)
         self.readout = nn.Parameter(torch.randn(d) * 0.02)
         self.kind_embed = nn.Parameter(torch.randn(3, d) * 0.02)  # profile / context / query
         self.blocks = nn.ModuleList([_Block(d, cfg.n_heads, cfg.d_ff) for _ in range(cfg.n_layers)])
@@ -216,6 +222,7 @@ class NeuralForecaster(nn.Module):
         ctx_mask: torch.Tensor,
         tgt_logt: torch.Tensor,
         ctx_loss: torch.Tensor | None = None,
+        final_logt: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Context features (B, C, 7), query features (B, T, 6) and the last observed score (B,).
 
@@ -225,6 +232,8 @@ class NeuralForecaster(nn.Module):
         difference to the last observed loss, and whether it is known.
         Query: the horizon h (log tokens past the last point) in three scalings, the context's span, and
         the local trend (10 x the last-three-points slope x h; 10 x their mean minus the last score).
+        With ``fraction_features``, two more query features: log tokens from the query and from the last
+        observed checkpoint to the end of training (``final_logt``; default: the last target), / 2.
         """
         c = ctx_logt.shape[1]
         last = (ctx_mask.sum(1) - 1).clamp_min(0)
@@ -269,6 +278,10 @@ class NeuralForecaster(nn.Module):
             ],
             -1,
         )
+        if self.cfg.fraction_features:
+            end = tgt_logt.amax(1, keepdim=True) if final_logt is None else final_logt[:, None]
+            before_end = torch.stack([(end - tgt_logt) / 2.0, ((end - anchor) / 2.0).expand_as(h)], -1)
+            qry = torch.cat([qry, before_end], -1)
         return ctx, qry, y_last[:, 0]
 
     def forward(
@@ -280,10 +293,11 @@ class NeuralForecaster(nn.Module):
         tgt_mask: torch.Tensor,
         profile: torch.Tensor | None = None,
         ctx_loss: torch.Tensor | None = None,
+        final_logt: torch.Tensor | None = None,
     ) -> torch.Tensor:
         b, c = ctx_y.shape
         t = tgt_logt.shape[1]
-        ctx_f, qry_f, y_last = self.features(ctx_logt, ctx_y, ctx_mask, tgt_logt, ctx_loss)
+        ctx_f, qry_f, y_last = self.features(ctx_logt, ctx_y, ctx_mask, tgt_logt, ctx_loss, final_logt)
         parts = [
             self.ctx_embed(ctx_f) + self.kind_embed[1],
             self.qry_embed(qry_f) + self.readout + self.kind_embed[2],
@@ -327,6 +341,8 @@ def _tensors(batch: Batch) -> dict[str, torch.Tensor]:
         out["profile"] = torch.from_numpy(batch.profile)
     if batch.ctx_loss is not None:
         out["ctx_loss"] = torch.from_numpy(batch.ctx_loss)
+    if batch.final_logt is not None:
+        out["final_logt"] = torch.from_numpy(batch.final_logt)
     return out
 
 

@@ -141,10 +141,14 @@ def train(
 
 
 def train_shipped(
-    config: TrainConfig | None = None, log: Callable[[str], None] | None = None, loss_context: bool = True
+    config: TrainConfig | None = None,
+    log: Callable[[str], None] | None = None,
+    loss_context: bool = True,
+    fraction_features: bool = False,
 ) -> tuple[Forecaster, list[dict[str, float]]]:
     """Train the shipped Pythia model: :func:`training_trajectories` (held-out sizes excluded), the
-    default architecture and recipe."""
+    default architecture and recipe (``fraction_features``: the ablation that also tells each query how
+    far it lies before the end of training)."""
     real = training_trajectories()
     mcfg = ForecasterConfig(
         d_model=64,
@@ -152,6 +156,7 @@ def train_shipped(
         n_heads=4,
         d_ff=128,
         loss_context=loss_context,
+        fraction_features=fraction_features,
         meta={
             "data": "bundled pythia evals, every run except sizes 70m, 1.4b, 2.8b, 6.9b "
             "(standard, deduped, zero- and five-shot, batch-size ablations); metrics acc, acc_norm, "

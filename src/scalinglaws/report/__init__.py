@@ -2,6 +2,7 @@
 
 - :mod:`scalinglaws.report.plots`: every figure (fits, plans, and the other capabilities' charts).
 - :class:`Report` / :func:`write_report`: the self-contained HTML report with ``report.json`` beside it;
+  it has sections for fits (``FitResult``), forecasts (``ForecastSet``) and backtests (``BacktestResult``);
   add sections for new result types with :func:`register_section_builder`.
 
 Example:

@@ -24,6 +24,7 @@ from typing import Any, Literal, Protocol
 __all__ = [
     "Block",
     "Card",
+    "Details",
     "Est",
     "FigureBlock",
     "Heading",
@@ -239,6 +240,18 @@ class Notes:
         return f'<ul class="notes">{rows}</ul>'
 
 
+@dataclass
+class Details:
+    """A collapsed box (``<details>``, no script): a one-line summary that opens onto more blocks."""
+
+    summary: Part
+    blocks: Sequence[Block]
+
+    def html(self) -> str:
+        inner = "".join(b.html() for b in self.blocks)
+        return f'<details class="more"><summary>{render(self.summary)}</summary>{inner}</details>'
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
@@ -292,7 +305,8 @@ class FigureBlock:
 @dataclass
 class Card:
     """A box of the summary at the top of the page; cards are shown by ``rank`` (law 10, plan 20,
-    predictions 30, diagnostics 40, exclusions 50, anything else 60 by default), then in insertion order."""
+    predictions 30, diagnostics 40, forecast 42, backtest 45, exclusions 50, anything else 60 by default),
+    then in insertion order."""
 
     title: Part
     blocks: Sequence[Block]

@@ -2,7 +2,7 @@
 
 These take arrays, mappings or DataFrames (not result objects), so they work on whatever the capability
 modules return: the Effective-Frontier bottleneck map, the shape optimum (loss vs aspect ratio), measured
-vs claimed exponents, backtest error vs extrapolation distance, and the forecast fan.
+vs claimed exponents, backtest error vs extrapolation distance, and the forecast fan (one, or a grid).
 
 Example:
     >>> import pandas as pd
@@ -31,6 +31,7 @@ __all__ = [
     "plot_bottleneck_map",
     "plot_exponents",
     "plot_forecast_fan",
+    "plot_forecast_fans",
     "plot_shape_optimum",
 ]
 
@@ -262,6 +263,33 @@ def plot_backtest_error(
     return fig
 
 
+Pair = tuple[Any, Any] | None
+
+
+def _fan(ax: Any, observed_x: Any, observed_y: Any, forecast_x: Any, median: Any, band50: Pair, band80: Pair,
+         truth: Pair) -> float:
+    """Draw one forecast fan into ``ax``; returns the last observed x."""
+    ox = _array("observed_x", observed_x)
+    oy = _array("observed_y", observed_y, ox.size)
+    fx = _array("forecast_x", forecast_x)
+    med = _array("median", median, fx.size)
+    for bands, alpha, label in ((band80, 0.18, "80% band"), (band50, 0.35, "50% band")):
+        if bands is not None:
+            low = _array(f"{label} low", bands[0], fx.size)
+            high = _array(f"{label} high", bands[1], fx.size)
+            band(ax, fx, low, high, OKABE_ITO["blue"], label, alpha=alpha)
+    ax.plot(fx, med, color=OKABE_ITO["blue"], label="median forecast", zorder=3)
+    ax.plot(ox, oy, color=OKABE_ITO["black"], marker="o", ms=4, lw=1.2, label="observed", zorder=4)
+    if truth is not None:
+        tx = _array("truth x", truth[0])
+        ty = _array("truth y", truth[1], tx.size)
+        if np.isfinite(ty).any():
+            ax.plot(tx, ty, color=OKABE_ITO["vermillion"], ls="none", marker="x", ms=6, mew=1.6,
+                    label="truth (held out)", zorder=5)
+    ax.axvline(ox.max(), color=MUTED, ls=":", lw=1.2)
+    return float(ox.max())
+
+
 @styled
 def plot_forecast_fan(
     observed_x: Any,
@@ -287,31 +315,74 @@ def plot_forecast_fan(
         >>> fig.axes[0].get_ylabel()
         'accuracy'
     """
-    ox = _array("observed_x", observed_x)
-    oy = _array("observed_y", observed_y, ox.size)
-    fx = _array("forecast_x", forecast_x)
-    med = _array("median", median, fx.size)
     fig, ax = new_figure(size=(6.8, 4.2))
-    for bands, alpha, label in ((band80, 0.18, "80% band"), (band50, 0.35, "50% band")):
-        if bands is not None:
-            low = _array(f"{label} low", bands[0], fx.size)
-            high = _array(f"{label} high", bands[1], fx.size)
-            band(ax, fx, low, high, OKABE_ITO["blue"], label, alpha=alpha)
-    ax.plot(fx, med, color=OKABE_ITO["blue"], label="median forecast", zorder=3)
-    ax.plot(ox, oy, color=OKABE_ITO["black"], marker="o", ms=4, lw=1.2, label="observed", zorder=4)
-    if truth is not None:
-        tx = _array("truth x", truth[0])
-        ax.plot(tx, _array("truth y", truth[1], tx.size), color=OKABE_ITO["vermillion"], ls="none",
-                marker="x", ms=6, mew=1.6, label="truth (held out)", zorder=5)
-    ax.axvline(ox.max(), color=MUTED, ls=":", lw=1.2)
-    ax.annotate("forecast from here", (ox.max(), 0.02), xycoords=("data", "axes fraction"), xytext=(4, 0),
+    last = _fan(ax, observed_x, observed_y, forecast_x, median, band50, band80, truth)
+    ax.annotate("forecast from here", (last, 0.02), xycoords=("data", "axes fraction"), xytext=(4, 0),
                 textcoords="offset points", fontsize=8, color=MUTED)
-    if log_x:
-        log_axes(ax)
-    elif max(np.abs(ox).max(), np.abs(fx).max()) >= 1e4:
-        si_ticks(ax.xaxis)
+    _token_axis(ax, log_x)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="best")
     return fig
+
+
+@styled
+def plot_forecast_fans(
+    panels: Sequence[Mapping[str, Any]],
+    *,
+    ncols: int = 4,
+    xlabel: str = "training tokens",
+    ylabel: str = "score",
+    log_x: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Small multiples of forecast fans, one panel per mapping (keys ``title``, ``observed_x``,
+    ``observed_y``, ``forecast_x``, ``median`` and optionally ``band50``, ``band80``, ``truth``, as for
+    :func:`plot_forecast_fan`), with one legend for all.
+
+    Example:
+        >>> x = np.geomspace(1e9, 1e10, 5); f = np.geomspace(2e10, 5e10, 3)
+        >>> panel = {"observed_x": x, "observed_y": 0.3 + 0 * x, "forecast_x": f, "median": 0.31 + 0 * f}
+        >>> fig = plot_forecast_fans([panel | {"title": "piqa"}, panel | {"title": "sciq"}])
+        >>> [ax.get_title(loc="left") for ax in fig.axes if ax.get_visible()]
+        ['piqa', 'sciq']
+    """
+    if not panels:
+        raise PlotError("the forecast grid needs at least one panel")
+    ncols = max(1, min(ncols, len(panels)))
+    nrows = -(-len(panels) // ncols)
+    fig, grid = new_figure(nrows, ncols, size=(2.45 * ncols + 0.6, 2.2 * nrows + 0.9))
+    axes = np.atleast_1d(np.asarray(grid, dtype=object)).ravel()
+    for ax, p in zip(axes, panels, strict=False):
+        _fan(ax, p["observed_x"], p["observed_y"], p["forecast_x"], p["median"], p.get("band50"),
+             p.get("band80"), p.get("truth"))
+        _token_axis(ax, log_x, ticks=4)
+        ax.set_title(str(p.get("title", "")), fontsize=9)
+        ax.tick_params(labelsize=7.5)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    handles: dict[str, Any] = {}
+    for ax in axes[: len(panels)]:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, h)
+    fig.legend(handles.values(), handles.keys(), loc="outside upper center", ncols=len(handles))
+    fig.supxlabel(xlabel, fontsize=9)
+    fig.supylabel(ylabel, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10.5, fontweight="bold", x=0.01, ha="left")
+    return fig
+
+
+def _token_axis(ax: Any, log_x: bool, ticks: int | None = None) -> None:
+    """Log or SI-labelled linear x axis of token counts (with at most about ``ticks`` ticks if given)."""
+    if log_x:
+        log_axes(ax)
+        return
+    lo, hi = ax.get_xlim()
+    if max(abs(lo), abs(hi)) >= 1e4:
+        si_ticks(ax.xaxis)
+    if ticks:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(ticks))

@@ -89,7 +89,21 @@ def _fit_builder(obj: Any, **options: Any) -> list[Section]:
     return fit_sections(obj, **options)
 
 
+def _forecast_builder(obj: Any, **options: Any) -> list[Section]:
+    from scalinglaws.report.forecast_section import forecast_sections
+
+    return forecast_sections(obj, **options)
+
+
+def _backtest_builder(obj: Any, **options: Any) -> list[Section]:
+    from scalinglaws.report.backtest_section import backtest_sections
+
+    return backtest_sections(obj, **options)
+
+
 register_section_builder("scalinglaws.fit.result.FitResult", _fit_builder)
+register_section_builder("scalinglaws.forecast.result.ForecastSet", _forecast_builder)
+register_section_builder("scalinglaws.backtest.report.BacktestResult", _backtest_builder)
 
 
 @dataclass
@@ -101,9 +115,9 @@ class Report:
     sections: list[Section] = field(default_factory=list)
 
     def add(self, obj: Any, **options: Any) -> Report:
-        """Add a :class:`Section`, or the sections built from a result object (a ``FitResult``, or any type
-        with a registered builder); ``options`` go to the builder (for a fit: ``data``, ``compute``,
-        ``predictions``, ``level``, ``figures``)."""
+        """Add a :class:`Section`, or the sections built from a result object (a ``FitResult``, a
+        ``ForecastSet``, a ``BacktestResult``, or any type with a registered builder); ``options`` go to the
+        builder (for a fit: ``data``, ``compute``, ``predictions``, ``level``, ``figures``)."""
         if isinstance(obj, Section):
             built: Sequence[Section] = [obj]
         else:

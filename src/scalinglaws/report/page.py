@@ -78,6 +78,8 @@ li.note:last-child {{ border-bottom: 0; }}
 figure.fig {{ margin: 18px 0 8px; }}
 figure.fig svg.plot {{ display: block; width: 100%; max-width: 940px; height: auto; margin: 0 auto; }}
 figcaption {{ color: var(--muted); font-size: 13.5px; max-width: 900px; margin: 6px auto 0; }}
+details.more {{ border: 1px solid var(--line); border-radius: 8px; padding: 4px 12px; margin: 6px 0; }}
+details.more > summary {{ cursor: pointer; color: var(--accent); font-size: 14px; padding: 2px 0; }}
 footer {{ color: var(--muted); font-size: 13px; padding: 18px 0 36px; border-top: 1px solid var(--line); }}
 code {{ font: 13px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; background: #EEF2F6;
   padding: 1px 4px; border-radius: 4px; }}

@@ -6,7 +6,8 @@ Fits and plans (:mod:`~scalinglaws.report.fit_plots`): :func:`plot_loss_vs_compu
 :func:`plot_fit`), :func:`plot_isoflop`, :func:`plot_residuals`, :func:`plot_parity`,
 :func:`plot_compute_optimal`. Other capabilities, from arrays and tables
 (:mod:`~scalinglaws.report.capability_plots`): :func:`plot_bottleneck_map`, :func:`plot_shape_optimum`,
-:func:`plot_exponents`, :func:`plot_backtest_error`, :func:`plot_forecast_fan`.
+:func:`plot_exponents`, :func:`plot_backtest_error`, :func:`plot_forecast_fan`,
+:func:`plot_forecast_fans`.
 
 Example:
     >>> import numpy as np
@@ -33,6 +34,7 @@ from scalinglaws.report.capability_plots import (
     plot_bottleneck_map,
     plot_exponents,
     plot_forecast_fan,
+    plot_forecast_fans,
     plot_shape_optimum,
 )
 from scalinglaws.report.fit_plots import (
@@ -53,6 +55,7 @@ __all__ = [
     "plot_exponents",
     "plot_fit",
     "plot_forecast_fan",
+    "plot_forecast_fans",
     "plot_isoflop",
     "plot_loss_vs_compute",
     "plot_parity",

@@ -14,20 +14,30 @@ Parts (``--parts``, default all):
   0.01 and evaluation noise 0.02 (added to the loss, as in the peer's README; truth E=1, A=2, alpha=0.3,
   B=1.5, beta=0.25 on sizes normalised by the grid's geometric centre). Nominal 80% and 95% intervals of the
   law's value (``kind="mean"``) inside the grid and 10x and 100x beyond it (both N and D), over
-  ``--simulations`` experiments. Ours: configurations as bootstrap clusters, plain percentile intervals and
-  :func:`scalinglaws.design.calibrated_interval`.
+  ``--simulations`` experiments (``--coverage-seed`` draws other experiments). Ours: configurations as
+  bootstrap clusters; the arms and their estimators are listed in ``COVERAGE_ARMS``.
 * ``real``: compute splits of the bundled Chinchilla runs through the backtest harness
   (:mod:`scalinglaws.backtest`): coverage of nominal 50% and 80% new-run intervals of held-out runs.
 * ``design``: the peer's experiment: a pilot of two cheap budgets (1e15, 1e16; 6 sizes +-1.2 decades around 20
   tokens/param, 2 replicates at the centre), then the cost of an isoFLOP grid at 1e17 and 1e18 (7 runs each)
   spent either on that grid or on three rounds of suggested runs at those budgets, each round refitted;
   scored on log10 N* at 1e20 (100x past the largest budget). Noise 0.02 added to the loss. Truths: Chinchilla
-  (the fitted law), and Skaling and Kaplan-with-floor laws that the fitted Chinchilla law cannot represent.
+  (the fitted law), and Skaling and Kaplan-with-floor laws that the fitted Chinchilla law cannot represent
+  (``--truths`` picks some). Our arms' estimators are listed in ``ARMS`` and ``GRID_ARMS``; ``PAIRED`` lists
+  the arms compared simulation by simulation (they share the simulated noise of every configuration both
+  ran).
+
+Estimators. The peer: least squares on the loss (linear residuals), wild cluster bootstrap over
+configurations (Webb weights, leverage-corrected residuals). Ours: ``huber`` is Huber(1e-3) on log loss (our
+default, for outlier-prone real data: noise relative to the loss); ``l2`` least squares on log loss;
+``linear`` least squares on the loss itself (``fit(..., residuals="linear", loss="l2")``: the efficient fit
+for the simulators here, which add Gaussian noise of a fixed size to the loss); ``cluster`` or ``wild`` the
+bootstrap (``bootstrap_method``).
 
 Usage: ``OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/peer_ssl.py [--quick]
-[--parts fit,coverage,real,design] [--simulations 100] [--design-simulations 60]
-[--out results/bench/peer_ssl.json]``. ``--quick`` runs few simulations (a smoke test, minutes); the full
-run takes about 20 minutes on 2 cores.
+[--parts fit,coverage,real,design] [--simulations 100] [--coverage-seed 1] [--design-simulations 60]
+[--truths chinchilla,skaling,kaplan-floor] [--out results/bench/peer_ssl.json]``. ``--quick`` runs few
+simulations (a smoke test, minutes); the full run takes about 25 minutes on 2 shared cores.
 """
 
 from __future__ import annotations
@@ -205,7 +215,7 @@ def peer_worker(task_path: str) -> None:
     elif task["part"] == "coverage":
         out = {}
         for k in task["grids"]:
-            sim = cov_simulate(k, task["simulations"])
+            sim = cov_simulate(k, task["simulations"], task["seed"])
             g, y = sim["grid"], sim["y"]
             n_cfg = g["N"].size
             qs = []
@@ -400,30 +410,50 @@ def part_fit(python: Path, workdir: Path, repeats: int) -> dict:
     }
 
 
-def _cov_ours(k: int, sims: int, draws: int) -> dict:
+#: Coverage arms: name -> (what it is, fit options, calibrated_interval or plain percentiles).
+COVERAGE_ARMS: dict[str, tuple[str, dict, bool]] = {
+    "plain": ("Huber(1e-3) on log loss, cluster bootstrap, plain percentiles", {}, False),
+    "calibrated": ("Huber(1e-3) on log loss, cluster bootstrap, calibrated", {}, True),
+    "calibrated-l2": ("least squares on log loss, cluster bootstrap, calibrated", {"loss": "l2"}, True),
+    "linear": (
+        "least squares on the loss (linear residuals), cluster bootstrap, calibrated",
+        {"loss": "l2", "residuals": "linear"},
+        True,
+    ),
+    "linear-wild": (
+        "least squares on the loss (linear residuals), wild bootstrap, calibrated",
+        {"loss": "l2", "residuals": "linear", "bootstrap_method": "wild"},
+        True,
+    ),
+}
+
+
+def _cov_ours(k: int, sims: int, draws: int, seed: int) -> dict:
     from scalinglaws.design import calibrated_interval
     from scalinglaws.fit import fit
 
-    sim = cov_simulate(k, sims)
+    sim = cov_simulate(k, sims, seed)
     g, y = sim["grid"], sim["y"]
     n_cfg = g["N"].size
     N, D = np.repeat(g["N"], COV_RUNS), np.repeat(g["D"], COV_RUNS)
     cfg = np.repeat(np.arange(n_cfg), COV_RUNS)
     pts = {"params": g["points"]["N"], "tokens": g["points"]["D"]}
-    out = {"plain": [], "calibrated": [], "calibrated-l2": []}
+    out: dict = {name: [] for name in COVERAGE_ARMS}
     t0 = time.perf_counter()
     for s in range(sims):
         runs = y[s].mean(axis=2).ravel()  # each run: the mean of its evaluations
         data = {"params": N, "tokens": D, "loss": runs, "config": cfg}
-        r = fit(data, "chinchilla", bootstrap=draws, seed=s, cluster_by="config")
-        r2 = fit(data, "chinchilla", bootstrap=draws, seed=s, cluster_by="config", loss="l2")
-        rows = {"plain": [], "calibrated": [], "calibrated-l2": []}
-        for lv in (0.95, 0.8):
-            rows["plain"].append(r.predict_interval(pts, level=lv))
-            rows["calibrated"].append(calibrated_interval(r, pts, level=lv))
-            rows["calibrated-l2"].append(calibrated_interval(r2, pts, level=lv))
-        for name, ivs in rows.items():  # q025, q10, q90, q975 like the peer's
-            (lo95, hi95), (lo80, hi80) = ivs
+        fits: dict = {}
+        for name, (_, options, calibrated) in COVERAGE_ARMS.items():
+            key = json.dumps(options, sort_keys=True)
+            if key not in fits:
+                fits[key] = fit(data, "chinchilla", bootstrap=draws, seed=s, cluster_by="config", **options)
+            r = fits[key]
+            ivs = [
+                calibrated_interval(r, pts, level=lv) if calibrated else r.predict_interval(pts, level=lv)
+                for lv in (0.95, 0.8)
+            ]
+            (lo95, hi95), (lo80, hi80) = ivs  # q025, q10, q90, q975 like the peer's
             out[name].append([lo95.tolist(), lo80.tolist(), hi80.tolist(), hi95.tolist()])
     out["seconds"] = time.perf_counter() - t0
     return out
@@ -440,9 +470,23 @@ def _cov_score(q: np.ndarray, truth: np.ndarray) -> dict:
     return res
 
 
-def part_coverage(python: Path, workdir: Path, sims: int, draws: int, peer_job) -> dict:
+def _width_ratio(q: np.ndarray, q_peer: np.ndarray, boots: int = 2000) -> dict:
+    """Median width over the peer's median width per level and point, with a 95% interval from resampling
+    the experiments (both packages' intervals of one experiment kept together)."""
+    q, q_peer = np.asarray(q, float), np.asarray(q_peer, float)
+    idx = np.random.default_rng(0).integers(0, len(q), size=(boots, len(q)))
     res = {}
-    ours = {k: _cov_ours(k, sims, draws) for k in (4, 5)}
+    for lv, (a, b) in {"80": (1, 2), "95": (0, 3)}.items():
+        w, wp = np.log(q[:, b] / q[:, a]), np.log(q_peer[:, b] / q_peer[:, a])
+        ratios = np.median(w[idx], axis=1) / np.median(wp[idx], axis=1)
+        res[f"ratio{lv}"] = (np.median(w, axis=0) / np.median(wp, axis=0)).tolist()
+        res[f"ratio{lv}_lo"], res[f"ratio{lv}_hi"] = np.percentile(ratios, [2.5, 97.5], axis=0).tolist()
+    return res
+
+
+def part_coverage(python: Path, workdir: Path, sims: int, draws: int, seed: int, peer_job) -> dict:
+    res = {}
+    ours = {k: _cov_ours(k, sims, draws, seed) for k in (4, 5)}
     peer = collect(peer_job)
     for k in (4, 5):
         g = cov_grid(k)
@@ -451,9 +495,13 @@ def part_coverage(python: Path, workdir: Path, sims: int, draws: int, peer_job) 
             "peer": _cov_score(peer[str(k)]["quantiles"], truth),
             "peer_seconds": peer[str(k)]["seconds"],
             "ours_seconds": ours[k]["seconds"],
+            "simulations": sims,
         }
-        for name in ("plain", "calibrated", "calibrated-l2"):
-            res[f"{k}x{k}"][f"ours-{name}"] = _cov_score(ours[k][name], truth)
+        for name in COVERAGE_ARMS:
+            res[f"{k}x{k}"][f"ours-{name}"] = {
+                **_cov_score(ours[k][name], truth),
+                **_width_ratio(ours[k][name], peer[str(k)]["quantiles"]),
+            }
     return res
 
 
@@ -542,38 +590,70 @@ def part_real(python: Path, workdir: Path, draws: int) -> dict:
     }
 
 
-def _our_nstar(fit, compute_optimal, N, D, y, seed: int, loss: str) -> dict:
+#: Our estimators in the design part (fit options besides bootstrap=200, seed).
+L2 = {"loss": "l2"}
+HUBER: dict = {}
+LINEAR = {"loss": "l2", "residuals": "linear"}
+LINEAR_WILD = {**LINEAR, "bootstrap_method": "wild"}
+
+#: Our estimates on the isoFLOP grid: name -> (fit options, averaged over the candidate laws).
+GRID_ARMS = {
+    "grid": (L2, False),
+    "grid-huber": (HUBER, False),
+    "grid-linear": (LINEAR, False),
+    "grid-averaged": (L2, True),
+}
+#: Our suggesting arms: (name, with candidate laws, fit options of every refit and of the final estimate).
+#: ``l2`` was the arm closest to the peer's objective before linear residuals existed; ``linear`` is the
+#: peer's objective (least squares on the loss), the efficient fit for the simulated Gaussian noise.
+ARMS = (
+    ("suggest", False, L2),
+    ("suggest-laws", True, L2),
+    ("suggest-huber", False, HUBER),
+    ("suggest-linear", False, LINEAR),
+    ("suggest-linear-wild", False, LINEAR_WILD),
+)
+#: Our designs also estimated by the peer's fit, and the peer's design estimated by ours (fit options).
+CROSSED = ("suggest", "suggest-laws", "suggest-linear")
+PEER_DESIGN_OURS_FIT = {"ours-fit": L2, "ours-linear-fit": LINEAR}
+#: Arms compared simulation by simulation (same truth, same simulated noise per configuration).
+PAIRED = (
+    ("ours-suggest-linear", "peer-suggest"),
+    ("ours-suggest-linear-wild", "peer-suggest"),
+    ("ours-suggest-linear", "ours-suggest"),
+    ("ours-grid-linear", "peer-grid"),
+    ("ours-suggest-linear|peer-fit", "peer-suggest"),
+    ("peer-suggest|ours-linear-fit", "peer-suggest"),
+)
+
+
+def _our_nstar(fit, compute_optimal, N, D, y, seed: int, options: dict) -> dict:
     try:
-        r = fit({"params": N, "tokens": D, "loss": y}, "chinchilla", bootstrap=200, seed=seed, loss=loss)
+        r = fit({"params": N, "tokens": D, "loss": y}, "chinchilla", bootstrap=200, seed=seed, **options)
         p = compute_optimal(r, TARGET).params
         return {"est": float(np.log10(p.value)), "lo": float(np.log10(p.lo)), "hi": float(np.log10(p.hi))}
     except Exception as exc:  # noqa: BLE001 - a failed refit is a result
         return {"est": float("nan"), "lo": float("nan"), "hi": float("nan"), "error": str(exc)}
 
 
-def _law_averaged(N, D, y, seed: int, laws, loss: str, tolerance: float = 0.1) -> dict:
+def _law_averaged(N, D, y, seed: int, laws, options: dict, tolerance: float = 0.1) -> dict:
     """N* from the equal mixture of the laws within ``tolerance`` of the best objective."""
     from scalinglaws.design import candidate_laws
     from scalinglaws.fit import fit
-    from scalinglaws.plan.compute_optimal import _optimum
+    from scalinglaws.plan.compute_optimal import optimum
 
     data = {"params": N, "tokens": D, "loss": y}
-    main = fit(data, "chinchilla", bootstrap=200, seed=seed, loss=loss)
+    main = fit(data, "chinchilla", bootstrap=200, seed=seed, **options)
     admitted, table = candidate_laws(
         main, [x for x in laws if x != "chinchilla"], data=data, tolerance=tolerance
     )
     pooled = []
     for f in admitted:
-        n, _, ok = _optimum(f, TARGET, f.draws[f.draws_converged], None)
+        n, _, ok = optimum(f, TARGET, f.draws[f.draws_converged], None)
         pooled.append(np.log10(n[ok]))
     pooled = np.concatenate(pooled)
     lo, est, hi = np.percentile(pooled, [2.5, 50, 97.5])
     return {"est": float(est), "lo": float(lo), "hi": float(hi), "laws": [f.law.name for f in admitted]}
-
-
-#: Our arms: (name, with candidate laws, fit loss). Least squares is the efficient fit for the simulated
-#: Gaussian noise (and the peer's own objective); our default robust Huber(1e-3) is shown beside it.
-ARMS = (("suggest", False, "l2"), ("suggest-laws", True, "l2"), ("suggest-huber", False, "huber"))
 
 
 def part_design(python: Path, workdir: Path, sims: int, truths, peer_job) -> dict:
@@ -595,20 +675,21 @@ def part_design(python: Path, workdir: Path, sims: int, truths, peer_job) -> dic
             grid_cost = float(np.sum(6 * Ng * Dg))
             N1, D1 = np.r_[N0, Ng], np.r_[D0, Dg]
             y1 = observe(truth, tag, s, N1, D1)
-            row = {"grid": {**_our_nstar(fit, compute_optimal, N1, D1, y1, s, "l2"), "cost": grid_cost}}
-            row["grid-huber"] = {
-                **_our_nstar(fit, compute_optimal, N1, D1, y1, s, "huber"),
-                "cost": grid_cost,
-            }
-            row["grid-averaged"] = {**_law_averaged(N1, D1, y1, s, laws, "l2"), "cost": grid_cost}
-            for arm, arm_laws, loss in ARMS:
+            row: dict = {}
+            for name, (options, averaged) in GRID_ARMS.items():
+                est = (
+                    _law_averaged(N1, D1, y1, s, laws, options)
+                    if averaged
+                    else _our_nstar(fit, compute_optimal, N1, D1, y1, s, options)
+                )
+                row[name] = {**est, "cost": grid_cost}
+            for arm, arm_laws, options in ARMS:
                 arm_laws = laws if arm_laws else ()
                 N, D = N0.copy(), D0.copy()
                 for _ in range(ROUNDS):
                     y = observe(truth, tag, s, N, D)
-                    r = fit(
-                        {"params": N, "tokens": D, "loss": y}, "chinchilla", bootstrap=200, seed=s, loss=loss
-                    )
+                    data = {"params": N, "tokens": D, "loss": y}
+                    r = fit(data, "chinchilla", bootstrap=200, seed=s, **options)
                     try:
                         plan = suggest_runs(
                             r,
@@ -616,7 +697,7 @@ def part_design(python: Path, workdir: Path, sims: int, truths, peer_job) -> dic
                             40,
                             candidate_budgets=list(GROW_BUDGETS),
                             laws=[x for x in arm_laws if x != "chinchilla"],
-                            data={"params": N, "tokens": D, "loss": y} if arm_laws else None,
+                            data=data if arm_laws else None,
                         )
                     except Exception as exc:  # noqa: BLE001
                         row.setdefault("notes", []).append(f"{arm}: {exc}")
@@ -626,10 +707,10 @@ def part_design(python: Path, workdir: Path, sims: int, truths, peer_job) -> dic
                     N, D = np.r_[N, pn[keep]], np.r_[D, pd_[keep]]
                 y = observe(truth, tag, s, N, D)
                 cost = float(np.sum(6 * N * D) - np.sum(6 * N0 * D0))
-                row[arm] = {**_our_nstar(fit, compute_optimal, N, D, y, s, loss), "cost": cost}
+                row[arm] = {**_our_nstar(fit, compute_optimal, N, D, y, s, options), "cost": cost}
                 row[arm]["runs"] = [N.tolist(), D.tolist()]
                 if arm_laws:
-                    row[f"{arm}-averaged"] = {**_law_averaged(N, D, y, s, laws, loss), "cost": cost}
+                    row[f"{arm}-averaged"] = {**_law_averaged(N, D, y, s, laws, options), "cost": cost}
             rows.append(row)
         ours[truth] = rows
     seconds = time.perf_counter() - t0
@@ -639,43 +720,72 @@ def part_design(python: Path, workdir: Path, sims: int, truths, peer_job) -> dic
         f"{truth}|{s}|{arm}": (truth, s, *ours[truth][s][arm]["runs"])
         for truth in truths
         for s in range(sims)
-        for arm in ("suggest", "suggest-laws")
+        for arm in CROSSED
     }
     crossed = peer_call(python, {"part": "estimate", "designs": designs}, workdir)
     for truth in truths:
         tag = list(TRUTHS).index(truth)
         for s, row in enumerate(ours[truth]):
-            for arm in ("suggest", "suggest-laws"):
+            for arm in CROSSED:
                 row[f"{arm}|peer-fit"] = crossed[f"{truth}|{s}|{arm}"]
             N, D = (np.array(a) for a in peer[truth][s]["suggest"]["runs"])
-            peer[truth][s]["suggest|ours-fit"] = _our_nstar(
-                fit, compute_optimal, N, D, observe(truth, tag, s, N, D), s, "l2"
-            )
-    summary = {}
+            for name, options in PEER_DESIGN_OURS_FIT.items():
+                peer[truth][s][f"suggest|{name}"] = _our_nstar(
+                    fit, compute_optimal, N, D, observe(truth, tag, s, N, D), s, options
+                )
+    summary, paired = {}, {}
     for truth in truths:
         name, p = TRUTHS[truth]
         law = get_law(name)
         theta = np.array([p[k] for k in law.param_names])
         true_log = float(np.log10(true_optimum(law, theta, TARGET)[0]))
         arms = {f"ours-{a}": [row[a] for row in ours[truth]] for a in ours[truth][0] if a != "notes"}
-        arms |= {
-            f"peer-{a}": [row[a] for row in peer[truth]] for a in ("grid", "suggest", "suggest|ours-fit")
-        }
+        peer_arms = ("grid", "suggest", *(f"suggest|{n}" for n in PEER_DESIGN_OURS_FIT))
+        arms |= {f"peer-{a}": [row[a] for row in peer[truth]] for a in peer_arms}
         summary[truth] = {"true_log10_nstar": true_log}
+        errors = {}
         for arm, vals in arms.items():
             est = np.array([v["est"] for v in vals])
             lo, hi = np.array([v["lo"] for v in vals]), np.array([v["hi"] for v in vals])
             ok = np.isfinite(est)
             err = est[ok] - true_log
+            errors[arm] = est - true_log
+            rmse = float(np.sqrt(np.mean(err**2)))
+            mse_se = float(np.std(err**2, ddof=1) / np.sqrt(err.size)) if err.size > 1 else 0.0
             summary[truth][arm] = {
-                "rmse": float(np.sqrt(np.mean(err**2))),
+                "rmse": rmse,
+                "rmse_se": mse_se / (2 * rmse) if rmse > 0 else 0.0,  # delta method
                 "bias": float(np.mean(err)),
                 "coverage95": float(np.mean((lo[ok] <= true_log) & (true_log <= hi[ok]))),
                 "width95": float(np.median(hi[ok] - lo[ok])),
                 "ok": int(ok.sum()),
                 "cost": float(np.mean([v.get("cost", np.nan) for v in vals])),
             }
-    return {"summary": summary, "ours_seconds": seconds, "simulations": sims}
+        paired[truth] = [_paired(errors[a], errors[b], a, b) for a, b in PAIRED if {a, b} <= set(errors)]
+    return {"summary": summary, "paired": paired, "ours_seconds": seconds, "simulations": sims}
+
+
+def _paired(err_a: np.ndarray, err_b: np.ndarray, a: str, b: str, boots: int = 4000) -> dict:
+    """RMSE of ``a`` over ``b``'s on the simulations both estimated, with a 95% interval from resampling
+    the simulations (pairs kept together), and the mean difference of squared errors with its s.e."""
+    ok = np.isfinite(err_a) & np.isfinite(err_b)
+    sa, sb = err_a[ok] ** 2, err_b[ok] ** 2
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, sa.size, size=(boots, sa.size))
+    ratios = np.sqrt(sa[idx].mean(axis=1) / sb[idx].mean(axis=1))
+    diff = sa - sb
+    return {
+        "a": a,
+        "b": b,
+        "n": int(ok.sum()),
+        "rmse_ratio": float(np.sqrt(sa.mean() / sb.mean())),
+        "ratio_lo": float(np.percentile(ratios, 2.5)),
+        "ratio_hi": float(np.percentile(ratios, 97.5)),
+        "sq_diff": float(diff.mean()),
+        "sq_diff_se": float(diff.std(ddof=1) / np.sqrt(diff.size)),
+        "error_correlation": float(np.corrcoef(err_a[ok], err_b[ok])[0, 1]),
+        "a_better": float(np.mean(sa < sb)),
+    }
 
 
 def report(results: dict) -> str:
@@ -697,13 +807,17 @@ def report(results: dict) -> str:
         lines.append(
             "coverage of the law's value (points: inside, 10x, 100x beyond), median width in log loss:"
         )
+        for name, (what, _, _) in COVERAGE_ARMS.items():
+            lines.append(f"  ours-{name}: {what}")
         for grid, res in results["coverage"].items():
-            for who in ("peer", "ours-plain", "ours-calibrated", "ours-calibrated-l2"):
+            arms = ["peer", *(f"ours-{name}" for name in COVERAGE_ARMS)]
+            for who in arms:
                 r = res[who]
                 lines.append(
                     f"  {grid} {who:<20} 80%: {_fmt(r['cov80'])} width {_fmt(r['width80'], 4)}   "
                     f"95%: {_fmt(r['cov95'])} width {_fmt(r['width95'], 4)}"
                 )
+            lines += _coverage_verdict(res, arms)
     if "real" in results:
         lines.append(
             "real compute splits of the bundled Chinchilla runs (backtest harness, new-run intervals):"
@@ -730,11 +844,43 @@ def report(results: dict) -> str:
                 if arm == "true_log10_nstar":
                     continue
                 lines.append(
-                    f"    {arm:<28} rmse {r['rmse']:.4f}  bias {r['bias']:+.4f}  cov95 "
-                    f"{r['coverage95']:.2f}  width {r['width95']:.3f}  cost {r['cost']:.3g}  "
+                    f"    {arm:<32} rmse {r['rmse']:.4f} (se {r['rmse_se']:.4f})  bias {r['bias']:+.4f}  "
+                    f"cov95 {r['coverage95']:.2f}  width {r['width95']:.3f}  cost {r['cost']:.3g}  "
                     f"(n={r['ok']})"
                 )
+            for c in d.get("paired", {}).get(truth, []):
+                lines.append(
+                    f"    paired: {c['a']} / {c['b']}: rmse ratio {c['rmse_ratio']:.3f} "
+                    f"[{c['ratio_lo']:.3f}, {c['ratio_hi']:.3f}]; mean sq. error difference "
+                    f"{c['sq_diff']:+.2e} (se {c['sq_diff_se']:.1e}); error correlation "
+                    f"{c['error_correlation']:.2f}; first closer in {c['a_better']:.0%} (n={c['n']})"
+                )
     return "\n".join(lines)
+
+
+def _coverage_verdict(res: dict, arms: list[str]) -> list[str]:
+    """Per arm: mean distance of its 6 coverages from nominal, and its widths over the peer's where both
+    cover (coverage at least nominal minus two Monte Carlo standard errors)."""
+    sims = res["simulations"]
+    out = []
+    for who in arms:
+        dist, ratios = [], []
+        for lv, nominal in (("80", 0.8), ("95", 0.95)):
+            floor = nominal - 2.0 * np.sqrt(nominal * (1 - nominal) / sims)
+            cov, peer_cov = np.array(res[who][f"cov{lv}"]), np.array(res["peer"][f"cov{lv}"])
+            dist += list(np.abs(cov - nominal))
+            if who == "peer":
+                continue
+            both = (cov >= floor) & (peer_cov >= floor)
+            r = res[who]
+            cells = zip(r[f"ratio{lv}"], r[f"ratio{lv}_lo"], r[f"ratio{lv}_hi"], both, strict=True)
+            ratios += [(c, lo, hi) for c, lo, hi, ok in cells if ok]
+        text = f"    {who:<20} mean |coverage - nominal| {np.mean(dist):.3f}"
+        if ratios:
+            r, lo, hi = max(ratios)
+            text += f"; width / peer's where both cover: at most {r:.3f} [{lo:.3f}, {hi:.3f}]"
+        out.append(text + f" ({len(ratios)} of 6 cells)" if who != "peer" else text)
+    return out
 
 
 def _fmt(values, digits: int = 2) -> str:
@@ -746,6 +892,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few simulations: a smoke test")
     parser.add_argument("--parts", default="fit,coverage,real,design")
     parser.add_argument("--simulations", type=int, default=100, help="coverage experiments per grid")
+    parser.add_argument("--coverage-seed", type=int, default=1, help="seed of the coverage experiments")
+    parser.add_argument("--truths", default=",".join(TRUTHS), help="design-part truths, comma-separated")
     parser.add_argument("--design-simulations", type=int, default=60)
     parser.add_argument("--draws", type=int, default=400, help="bootstrap draws in the coverage part")
     parser.add_argument("--out", type=Path, default=Path("results/bench/peer_ssl.json"))
@@ -760,7 +908,10 @@ def main() -> None:
     if "fit" in parts:  # alone on the machine: timings
         results["fit"] = part_fit(python, workdir, repeats=7)
         print(report({"fit": results["fit"]}), flush=True)
-    truths = list(TRUTHS)
+    truths = [t for t in args.truths.split(",") if t]
+    unknown = sorted(set(truths) - set(TRUTHS))
+    if unknown:
+        parser.error(f"unknown truths {unknown}; choose from {list(TRUTHS)}")
     jobs = {}
     if "design" in parts:
         jobs["design"] = peer_call(
@@ -770,9 +921,17 @@ def main() -> None:
             background=True,
         )
     if "coverage" in parts:
-        cov_job = {"part": "coverage", "grids": [4, 5], "simulations": args.simulations, "draws": args.draws}
+        cov_job = {
+            "part": "coverage",
+            "grids": [4, 5],
+            "simulations": args.simulations,
+            "draws": args.draws,
+            "seed": args.coverage_seed,
+        }
         jobs["coverage"] = peer_call(python, cov_job, workdir, background=True)
-        results["coverage"] = part_coverage(python, workdir, args.simulations, args.draws, jobs["coverage"])
+        results["coverage"] = part_coverage(
+            python, workdir, args.simulations, args.draws, args.coverage_seed, jobs["coverage"]
+        )
         print(report({"coverage": results["coverage"]}), flush=True)
     if "real" in parts:
         results["real"] = part_real(python, workdir, args.draws)

@@ -162,3 +162,37 @@ def test_plan_shape_json_has_an_integer_shape(tmp_path) -> None:
     shape = doc["shape"]
     assert isinstance(shape["width"], int) and isinstance(shape["depth"], int)
     assert 30 <= shape["width"] / shape["depth"] <= 180
+
+
+def test_fit_residuals_bootstrap_method_and_law_options(tmp_path) -> None:
+    path = tmp_path / "linear.json"
+    args = ["fit", "chinchilla", "--residuals", "linear", "--loss", "l2", "--bootstrap", "50",
+            "--bootstrap-method", "wild", "--out", str(path), "--json"]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["objective"]["residuals"] == "linear" and doc["settings"]["bootstrap_method"] == "wild"
+    assert doc["settings"]["residual_scale"]["space"] == "linear"
+    assert doc["params"]["E"] == pytest.approx(1.883, rel=0.01)  # least squares on the loss
+    new_run = json.loads(run("predict", str(path), "--params", "7e10", "--tokens", "1.4e12", "--kind",
+                             "new-run", "--json").stdout)
+    assert new_run["noise"]["space"] == "linear" and new_run["lo"] < new_run["prediction"] < new_run["hi"]
+    by_option = json.loads(run("fit", "chinchilla", "--law", "power", "--law-option", "x=params",
+                               "--bootstrap", "0", "--json").stdout)
+    by_x = json.loads(run("fit", "chinchilla", "--law", "power", "--x", "params", "--bootstrap", "0",
+                          "--json").stdout)
+    assert by_option["law"]["options"] == {"x": "params"} and by_option["params"] == by_x["params"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--residuals", "cubic"), "unknown residual space 'cubic'"),
+        (("--bootstrap-method", "pairs"), "unknown bootstrap method 'pairs'"),
+        (("--law-option", "x"), "--law-option 'x' must look like NAME=VALUE"),
+        (("--law", "power", "--x", "params", "--law-option", "x=tokens"), "disagree"),
+    ],
+)
+def test_fit_option_errors_are_one_line(args, message) -> None:
+    result = run("fit", "chinchilla", "--bootstrap", "0", *args)
+    assert result.exit_code == 2 and message in result.stderr, result.output

@@ -128,3 +128,18 @@ def test_cli_predict_kind(result, tmp_path) -> None:
     assert "a new run" in text
     bad = runner.invoke(app, [*args, "--kind", "median"])
     assert bad.exit_code == 2 and "--kind must be 'mean' or 'new-run'" in bad.output
+
+
+def test_linear_residual_fits_add_noise_of_a_fixed_size() -> None:
+    rng = np.random.default_rng(5)
+    clean = LAW.predict({"params": N, "tokens": D}, TRUTH)
+    data = {"params": N, "tokens": D, "loss": clean + 0.02 * rng.normal(size=N.size)}
+    result = fit(data, residuals="linear", loss="l2", bootstrap=200)
+    assert result.noise["space"] == "linear" and result.noise["value"] == pytest.approx(0.02, rel=0.25)
+    q = {"params": [1e8, 1e10], "tokens": [1e9, 1e12]}  # a high and a low loss
+    lo, hi = result.predict_interval(kind="new-run", level=0.9, **q)
+    mlo, mhi = result.predict_interval(level=0.9, **q)
+    assert np.all(hi - lo >= 2 * 1.645 * result.noise["value"]) and np.all(hi - lo > mhi - mlo)
+    # in loss units the added noise is the same at a high and a low loss (in log units it would scale)
+    added = (hi - lo) ** 2 - (mhi - mlo) ** 2
+    assert added[0] == pytest.approx(added[1], rel=0.15)

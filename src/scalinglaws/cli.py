@@ -76,12 +76,27 @@ def laws(as_json: JsonFlag = False) -> None:
 def fit(
     data: Annotated[str, typer.Argument(help="A bundled dataset name or a runs file (CSV, Parquet, JSONL).")],
     law: Annotated[str, typer.Option(help="Law family (see `scalinglaws laws`).")] = "chinchilla",
-    bootstrap: Annotated[int, typer.Option(help="Cluster-bootstrap resamples (0: none).")] = 1000,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples (0: none).")] = 1000,
+    bootstrap_method: Annotated[
+        str, typer.Option(help="cluster (resample clusters) or wild (flip clusters' residuals).")
+    ] = "cluster",
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap.")] = 0,
     loss: Annotated[str, typer.Option(help="huber or l2.")] = "huber",
-    delta: Annotated[float, typer.Option(help="Huber threshold on the residuals.")] = 1e-3,
+    delta: Annotated[
+        float | None,
+        typer.Option(help="Huber threshold in residual units (default 1e-3; x the median loss if linear)."),
+    ] = None,
+    residuals: Annotated[
+        str | None,
+        typer.Option(
+            help="Noise model: log (relative to the loss) or linear (of fixed size). Default: the law's own."
+        ),
+    ] = None,
     target: Annotated[str, typer.Option(help="Column to predict.")] = "loss",
     x: Annotated[str | None, typer.Option(help="Input column of one-variable laws (power).")] = None,
+    law_option: Annotated[
+        list[str] | None, typer.Option(help="Option of the law KEY=VALUE (repeatable; see `laws`).")
+    ] = None,
     column: Annotated[
         list[str] | None, typer.Option(help="Column mapping CANONICAL=NAME_IN_FILE (repeatable).")
     ] = None,
@@ -94,10 +109,15 @@ def fit(
     from scalinglaws.data import load_data
     from scalinglaws.fit import fit as fit_law
 
+    options = parse_pairs(law_option, "--law-option")
+    if x:
+        if options.get("x", x) != x:
+            raise ScalingLawsError(f"--x {x} and --law-option x={options['x']} disagree; give one")
+        options["x"] = x
     runs = load_data(data, kind="runs", columns=parse_pairs(column, "--column"), convention=convention)
     result = fit_law(
-        runs, law, target=target, loss=loss, delta=delta, bootstrap=bootstrap, seed=seed,
-        level=level, law_options={"x": x} if x else None,
+        runs, law, target=target, loss=loss, delta=delta, residuals=residuals, bootstrap=bootstrap,
+        bootstrap_method=bootstrap_method, seed=seed, level=level, law_options=options or None,
     )
     if out is not None:
         result.save(out)

@@ -8,8 +8,10 @@ part cancels in the difference only if the two fits are resampled *together*.
 So, given each system's data, :func:`compare` refits every system on the same resampled clusters: cluster
 keys (values of the fits' ``cluster_by`` column, e.g. model sizes) that the systems share are drawn with one
 multinomial per bootstrap draw, and each system's draw ``b`` is its fit to the clusters of resample ``b``
-(warm-started at its estimate, :func:`scalinglaws.fit.engine.refine_batch`). Without the data, fits made
-with the same seed, number of resamples and cluster layout are already paired (their resamples drew the same
+(warm-started at its estimate, :func:`scalinglaws.fit.engine.refine_batch`), in its own residual space.
+When every fit used the wild bootstrap, the systems share one multiplier per cluster key and draw instead
+(:mod:`scalinglaws.fit.bootstrap`). Without the data, fits made with the same seed, bootstrap method, number
+of resamples and cluster layout are already paired (their resamples drew the same
 clusters) and their draws are used as they are; otherwise the draws are treated as independent (shuffled),
 which is conservative: the difference's interval is then as wide as the two levels' together.
 
@@ -152,8 +154,8 @@ def _paired_refits(
     named: dict[str, FitResult], data: Mapping[str, Any], n_draws: int, seed: int
 ) -> tuple[dict[str, np.ndarray] | None, str]:
     """Refit every system on the same resampled clusters; None when they share too few clusters."""
-    from scalinglaws.fit.api import _arrays, _frame_of, _hash_arrays
-    from scalinglaws.fit.bootstrap import cluster_ids
+    from scalinglaws.fit.api import arrays_of, frame_of, hash_arrays
+    from scalinglaws.fit.bootstrap import cluster_ids, wild_multipliers, wild_targets
     from scalinglaws.fit.engine import refine_batch
     from scalinglaws.fit.objective import Objective, Problem
 
@@ -161,16 +163,17 @@ def _paired_refits(
     for name, f in named.items():
         if name not in data:
             raise CompareError(f"data are given for some systems but not for {name!r}")
-        frame, meta = _frame_of(data[name])
-        X, y = _arrays(frame, f.law, f.settings.get("target", "loss"), meta["source"])
-        digest = meta["sha256"] or _hash_arrays(X, y)
+        frame, meta = frame_of(data[name])
+        X, y = arrays_of(frame, f.law, f.settings.get("target", "loss"), meta["source"], f.residual_space)
+        digest = meta["sha256"] or hash_arrays(X, y)
         if f.data.get("sha256") and digest != f.data["sha256"]:
             raise CompareError(f"the data given for {name!r} are not the data its fit used (sha256 differs)")
         col = f.settings.get("cluster_by") or f.law.inputs[0]
         if col not in frame.columns:
             raise CompareError(f"the data of {name!r} lack its cluster column {col!r}")
         keys[name] = pd.to_numeric(frame[col]).to_numpy(dtype=float)
-        problems[name] = Problem(f.law, X, y, Objective(f.objective["kind"], f.objective["delta"]))
+        objective = Objective(f.objective["kind"], f.objective["delta"])
+        problems[name] = Problem(f.law, X, y, objective, space=f.residual_space)
     names = list(named)
     ids = cluster_ids(np.concatenate([keys[n] for n in names]))
     bounds = np.cumsum([0] + [keys[n].size for n in names])
@@ -181,19 +184,28 @@ def _paired_refits(
         return None, f"the systems share only {len(shared)} cluster(s)"
     union = sorted(set.union(*sets.values()))
     index = {c: i for i, c in enumerate(union)}
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(union), np.full(len(union), 1.0 / len(union)), size=n_draws).astype(float)
+    wild = all(f.settings.get("bootstrap_method") == "wild" for f in named.values())
+    if wild:  # one multiplier per cluster and draw, shared by the systems
+        shared_draws = wild_multipliers(np.arange(len(union)), n_draws, seed=seed)
+    else:
+        rng = np.random.default_rng(seed)
+        shared_draws = rng.multinomial(len(union), np.full(len(union), 1.0 / len(union)), size=n_draws)
     out = {}
     for n in names:
         cols = np.array([index[c] for c in per[n]])
-        weights = counts[:, cols]
-        f = named[n]
-        theta, _, ok, _ = refine_batch(problems[n], np.repeat(f.theta[None], n_draws, 0), weights)
+        f, problem = named[n], problems[n]
+        starts = np.repeat(f.theta[None], n_draws, 0)
+        if wild:
+            v = shared_draws[:, cols]
+            obs = wild_targets(problem, f.theta, per[n], v)
+            theta, _, ok, _ = refine_batch(problem, starts, np.ones_like(v), obs=obs)
+        else:
+            theta, _, ok, _ = refine_batch(problem, starts, shared_draws[:, cols].astype(float))
         theta[~ok] = np.nan
         out[n] = theta
     col = named[names[0]].settings.get("cluster_by")
     how = (
-        f"refitted on the same {n_draws} resamples of {len(union)} {col} clusters "
+        f"refitted on the same {n_draws} {'wild ' if wild else ''}resamples of {len(union)} {col} clusters "
         f"({len(shared)} shared by all)"
     )
     return out, how
@@ -209,6 +221,7 @@ def _draws_as_given(named: dict[str, FitResult], seed: int) -> tuple[dict[str, n
         col = f.settings.get("cluster_by")
         return (
             f.settings.get("seed"),
+            f.settings.get("bootstrap_method", "cluster"),
             len(f.draws),
             col,
             f.settings.get("n_clusters"),
@@ -240,7 +253,7 @@ def _values(
     cost: CostLaw | None,
 ) -> np.ndarray:
     """``(B, P)`` values of the quantity for each parameter row (NaN where undefined)."""
-    from scalinglaws.plan.compute_optimal import _optimum
+    from scalinglaws.plan.compute_optimal import optimum
 
     finite = np.all(np.isfinite(thetas), axis=1)
     safe = np.where(finite[:, None], thetas, f.theta[None])
@@ -250,7 +263,7 @@ def _values(
         return np.where(finite[:, None], vals, np.nan)
     cols = []
     for c in compute:
-        n, d, ok = _optimum(f, float(c), safe, cost)
+        n, d, ok = optimum(f, float(c), safe, cost)
         ok &= finite
         if quantity == "params":
             cols.append(np.where(ok, n, np.nan))

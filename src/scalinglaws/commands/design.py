@@ -42,10 +42,10 @@ def _load_fit(path: Path) -> Any:
 
 def _reload_data(result: Any) -> Any | None:
     """The fit's data from its recorded source (bundled name or an existing file), or None."""
-    from scalinglaws.design.suggest import _data_for
+    from scalinglaws.design.laws import data_for
 
     try:
-        return _data_for(result, None)
+        return data_for(result, None)
     except ScalingLawsError:
         return None
 

@@ -8,6 +8,8 @@
 * :mod:`~scalinglaws.design.suggest`: :func:`suggest_runs`, the next runs that most reduce the uncertainty
   of ``N*``, ``L*`` or a planned run's loss per unit cost, from the fit's bootstrap draws, across candidate
   laws, crediting intermediate checkpoints (a :class:`Suggestion`);
+* :mod:`~scalinglaws.design.laws`: :func:`candidate_laws`, the other laws that fit the data about as well
+  (refitted with the same objective and bootstrap), for suggestions that hedge against the law's form;
 * :mod:`~scalinglaws.design.calibrate`: :func:`calibrated_interval`, prediction intervals with a small-sample
   correction and, beyond the fitted range, the extrapolation error a backtest measured
   (:func:`measure_extrapolation_error`).
@@ -21,9 +23,10 @@ Example:
 from __future__ import annotations
 
 from scalinglaws.design.calibrate import ExtrapolationError, calibrated_interval, measure_extrapolation_error
+from scalinglaws.design.laws import candidate_laws
 from scalinglaws.design.layout import Design, DesignError, iso_cost_sweep
 from scalinglaws.design.score import DesignScore, score_design
-from scalinglaws.design.suggest import Suggestion, candidate_laws, suggest_runs
+from scalinglaws.design.suggest import Suggestion, suggest_runs
 
 __all__ = [
     "Design",

@@ -1,8 +1,9 @@
 """Score a planned design before running it: simulate it many times from a law and see what it would tell.
 
 For each simulation the design's runs are drawn from the true law (a fit's point estimate, or a law and
-parameters you state) with the data's run-to-run noise (normal in log loss, the fit's
-:attr:`~scalinglaws.fit.FitResult.noise` unless given), the law is refitted with its cluster bootstrap, and
+parameters you state) with the data's run-to-run noise (normal in the fit's residual space: log loss by
+default, loss units for ``residuals="linear"``; the fit's :attr:`~scalinglaws.fit.FitResult.noise` unless
+given), the law is refitted the way the truth was fitted (loss, residual space, bootstrap method), and
 the quantities you care about are read off the refit: the compute-optimal ``N*``, ``D*`` and ``L*`` at target
 budgets, and the loss at planned configurations. Over the simulations each gets its bias, RMSE, the coverage
 of its interval and the interval's median width. Compare designs under the same truth, noise and seed.
@@ -28,7 +29,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -45,10 +45,16 @@ __all__ = ["DesignScore", "resolve_truth", "score_design", "simulate_losses", "t
 
 
 def simulate_losses(
-    law: Law, theta: np.ndarray, X: Mapping[str, np.ndarray], noise: float, rng: np.random.Generator
+    law: Law,
+    theta: np.ndarray,
+    X: Mapping[str, np.ndarray],
+    noise: float,
+    rng: np.random.Generator,
+    space: str | None = None,
 ) -> np.ndarray:
-    """Observed targets of runs at ``X``: the law's value times ``exp(noise z)`` (log-target laws) or plus
-    ``noise z`` (metric laws), ``z`` standard normal, one draw per run.
+    """Observed targets of runs at ``X``: the law's value times ``exp(noise z)`` (log ``space``) or plus
+    ``noise z`` (linear ``space``), ``z`` standard normal, one draw per run; ``space`` defaults to the
+    law's own (log for losses, linear for metrics).
 
     Example:
         >>> law = get_law("power", x="params")
@@ -59,7 +65,7 @@ def simulate_losses(
     """
     mean = law.predict(X, theta)
     z = rng.standard_normal(mean.shape)
-    return mean * np.exp(noise * z) if law.target == "log" else mean + noise * z
+    return mean * np.exp(noise * z) if (space or law.target) == "log" else mean + noise * z
 
 
 def true_optimum(
@@ -72,9 +78,9 @@ def true_optimum(
         >>> [f"{v:.3g}" for v in true_optimum(get_law("chinchilla"), theta, 5.76e23)]
         ['7.22e+10', '1.33e+12', '1.97']
     """
-    from scalinglaws.plan.compute_optimal import _optimum
+    from scalinglaws.plan.compute_optimal import optimum
 
-    n, d, ok = _optimum(SimpleNamespace(law=law), compute, np.asarray(theta, float)[None], cost)
+    n, d, ok = optimum(law, compute, np.asarray(theta, float)[None], cost)
     if not ok[0]:
         return (math.nan, math.nan, math.nan)
     loss = float(law.predict({"params": n, "tokens": d}, np.asarray(theta, float))[0])
@@ -87,7 +93,9 @@ def resolve_truth(truth: Any, noise: float | None) -> tuple[Law, np.ndarray, flo
         if noise is None:
             recorded = truth.noise
             if recorded is None or not np.isfinite(recorded.get("value", np.nan)):
-                raise DesignError("the fit records no run-to-run noise: give noise= (sd of log loss)")
+                raise DesignError(
+                    f"the fit records no run-to-run noise: give noise= (sd of {truth.residual_space} loss)"
+                )
             noise = float(recorded["value"])
         return truth.law, np.asarray(truth.theta, float), float(noise), truth
     if isinstance(truth, Sequence) and len(truth) == 2 and not isinstance(truth, str):
@@ -147,7 +155,8 @@ class DesignScore:
         s = self.settings
         lines = [
             f"design of {s['n_runs']} runs (cost {s['total_cost']:.3g}) simulated {s['simulations']} times "
-            f"from {s['truth_law']} (noise {s['noise']:.3g} in log loss), refitted as {s['fit_law']} with "
+            f"from {s['truth_law']} (noise {s['noise']:.3g} in {s['residuals']} loss), refitted as "
+            f"{s['fit_law']} with "
             f"{s['bootstrap']} bootstrap resamples; {s['level']:.0%} intervals:"
         ]
         for r in self.table.itertuples():
@@ -176,6 +185,7 @@ def score_design(
     fit_law: str | Law | None = None,
     cost: CostLaw | None = None,
     truth_from: str = "point",
+    residuals: str | None = None,
 ) -> DesignScore:
     """Simulate ``design`` from ``truth`` ``simulations`` times, refit, and score what it would tell.
 
@@ -185,7 +195,7 @@ def score_design(
             ``(law, params)`` (a name or Law, and a dict or vector of parameters).
         target_compute: budgets at which ``N*``, ``D*`` and ``L*`` are scored (laws of params and tokens).
         at: configurations (inputs of the law) at which the predicted loss is scored.
-        noise: run-to-run sd of log loss (default: the fit's recorded noise).
+        noise: run-to-run sd of the loss in ``residuals`` space (default: the fit's recorded noise).
         simulations: simulated experiments.
         bootstrap: cluster-bootstrap resamples per refit (intervals; 0: errors only).
         level: central level of the scored intervals.
@@ -195,6 +205,9 @@ def score_design(
         cost: a cost law for the budgets (None: C = 6ND).
         truth_from: ``"point"`` (the truth's parameters) or ``"draws"`` (a different bootstrap draw of the
             truth fit per simulation).
+        residuals: the noise model: ``"log"`` (noise relative to the loss) or ``"linear"`` (of a fixed
+            size), for the simulated noise and the refits' residuals (default: the truth fit's residual
+            space, or a stated law's own). Refits of a fitted truth also use its loss and bootstrap method.
     """
     from scalinglaws.fit import fit
     from scalinglaws.plan import compute_optimal
@@ -206,6 +219,17 @@ def score_design(
         raise DesignError("truth_from='draws' needs a fit with bootstrap draws")
     if simulations < 1:
         raise DesignError(f"simulations must be at least 1, got {simulations}")
+    space = residuals or (truth_fit.residual_space if truth_fit is not None else law.target)
+    if space not in ("log", "linear"):
+        raise DesignError(f"residuals must be 'log' or 'linear', not {space!r}")
+    refit_options: dict[str, Any] = {"residuals": space}
+    if truth_fit is not None:
+        if noise is None and space != truth_fit.residual_space:
+            raise DesignError(
+                f"the fit's noise is in {truth_fit.residual_space} space; give noise= in {space} space"
+            )
+        refit_options["loss"] = truth_fit.objective["kind"]
+        refit_options["bootstrap_method"] = truth_fit.settings.get("bootstrap_method", "cluster")
     budgets = [float(c) for c in np.atleast_1d(target_compute)]
     at_arrays = {k: np.atleast_1d(np.asarray(v, dtype=float)) for k, v in (at or {}).items()}
     if not budgets and not at_arrays:
@@ -237,11 +261,13 @@ def score_design(
     for s in range(simulations):
         rng = np.random.default_rng([seed, s])
         theta_s = theta if draws_pool is None else draws_pool[rng.integers(len(draws_pool))]
-        y = simulate_losses(law, theta_s, X, noise_sd, rng)
+        y = simulate_losses(law, theta_s, X, noise_sd, rng, space)
         true_s = point_truth if draws_pool is None else _truth_values(law, theta_s, budgets, at_arrays, cost)
         est[s, :, 3] = true_s
         try:
-            refit = fit({**X, "loss": y}, refit_law, bootstrap=bootstrap, seed=seed + s, level=level)
+            refit = fit(
+                {**X, "loss": y}, refit_law, bootstrap=bootstrap, seed=seed + s, level=level, **refit_options
+            )
         except ScalingLawsError:
             continue
         col = 0
@@ -288,6 +314,7 @@ def score_design(
     settings = {
         "simulations": simulations,
         "noise": noise_sd,
+        "residuals": space,
         "bootstrap": bootstrap,
         "level": level,
         "seed": seed,

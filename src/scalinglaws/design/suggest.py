@@ -3,10 +3,11 @@
 **What is reduced.** One of: ``log N*`` at target budgets (``objective="n-star"``), ``log L*`` there
 (``"loss-star"``), or the log loss of planned configurations (``"loss-at"``).
 
-**How (greedy linear-Gaussian design from bootstrap draws).** The fit's cluster-bootstrap draws stand in for a
-posterior over the law. Over the draws, the targets ``T`` and the log loss ``F_k`` each candidate run ``k``
-would show are computed, and their joint covariance taken as Gaussian. A run at ``k`` observes ``F_k`` plus
-noise of variance ``s^2`` (the fit's run-to-run noise in log loss), which shrinks the covariance by the
+**How (greedy linear-Gaussian design from bootstrap draws).** The fit's bootstrap draws stand in for a
+posterior over the law. Over the draws, the targets ``T`` and the loss ``F_k`` each candidate run ``k`` would
+show (in the fit's residual space: log loss by default, loss for ``residuals="linear"`` fits) are computed,
+and their joint covariance taken as Gaussian. A run at ``k`` observes ``F_k`` plus noise of variance ``s^2``
+(the fit's run-to-run noise, in the same space), which shrinks the covariance by the
 Kalman update ``S <- S - S[:, k] (S[k, k] + s^2)^-1 S[k, :]``. Each step picks the candidate with the largest
 mean relative reduction of the targets' variances per unit cost, conditions on it, and repeats; a candidate
 can be picked again (a replicate) up to ``max_replicates`` times. (The alternative, importance re-weighting
@@ -59,11 +60,12 @@ import numpy as np
 import pandas as pd
 
 from scalinglaws.cost import CostLaw
+from scalinglaws.design.laws import candidate_laws, data_for
 from scalinglaws.design.layout import DesignError, cost_of, tokens_for
 from scalinglaws.errors import ScalingLawsError
 from scalinglaws.fit.result import FitResult
 
-__all__ = ["Objective", "Suggestion", "candidate_laws", "suggest_runs"]
+__all__ = ["Objective", "Suggestion", "suggest_runs"]
 
 Objective = Literal["n-star", "loss-star", "loss-at"]
 
@@ -104,7 +106,7 @@ class Suggestion:
         s = self.settings
         lines = [
             f"{len(self.runs)} suggested run(s) to reduce {s['objective']} "
-            f"(noise {s['noise']:.3g} in log loss, at most {s['max_replicates']} per point"
+            f"(noise {s['noise']:.3g} in {s['residuals']} loss, at most {s['max_replicates']} per point"
             + (", checkpoints credited" if s["checkpoints"] else "")
             + "):"
         ]
@@ -137,125 +139,6 @@ def _require_draws(result: FitResult) -> np.ndarray:
     if result.draws_converged is not None:
         ok &= result.draws_converged
     return result.draws[ok]
-
-
-def _data_for(result: FitResult, data: Any) -> Any:
-    """The fit's data: as given, or reloaded from the source the fit recorded (bundled name or file)."""
-    if data is not None:
-        return data
-    from pathlib import Path
-
-    from scalinglaws import datasets
-    from scalinglaws.data import load_data
-
-    source = str(result.data.get("source", ""))
-    name = source.removeprefix("bundled:")
-    if name in datasets.names() or Path(source).is_file():
-        return load_data(source, kind="runs", convention=result.data.get("convention", "6ND"))
-    raise DesignError(
-        f"refitting other laws needs the fit's data, and its recorded source {source!r} cannot be "
-        "reloaded: pass data="
-    )
-
-
-def _holdout_error(data: Any, law: str, target: str, objective: Mapping[str, Any], fraction: float) -> float:
-    """RMS log error on the top ``fraction`` of the runs by compute, of ``law`` fitted to the rest."""
-    from scalinglaws.design.calibrate import _frame
-    from scalinglaws.fit import fit
-
-    frame = _frame(data)
-    compute = 6.0 * frame["params"].to_numpy(float) * frame["tokens"].to_numpy(float)
-    cut = np.quantile(compute, 1.0 - fraction)
-    train, test = frame[compute <= cut], frame[compute > cut]
-    try:
-        r = fit(train, law, target=target, loss=objective["kind"], delta=objective["delta"])
-    except ScalingLawsError:
-        return float("inf")
-    pred = r.predict({c: test[c].to_numpy(float) for c in r.law.inputs})
-    y = test[target].to_numpy(float)
-    err = np.log(y / pred) if r.law.target == "log" else y - pred
-    return float(np.sqrt(np.mean(err**2))) if np.all(np.isfinite(err)) else float("inf")
-
-
-def candidate_laws(
-    result: FitResult,
-    laws: Sequence[str | FitResult],
-    *,
-    data: Any = None,
-    tolerance: float = 0.1,
-    criterion: Literal["objective", "holdout"] = "objective",
-    holdout_fraction: float = 0.2,
-) -> tuple[list[FitResult], pd.DataFrame]:
-    """The laws that fit the data about as well as the best one, within ``tolerance`` (relative).
-
-    ``criterion="objective"``: the fit's objective on all the data (richer laws never do worse on it, so this
-    admits the laws that nest the fitted one and those as good); ``"holdout"``: the RMS log error on the
-    ``holdout_fraction`` of runs with the most compute, of each law fitted to the others (a backtest: it
-    penalises a law that bends wrongly beyond its data, and needs the data). Laws given by name are refitted
-    to ``data`` (or the fit's recorded source) with the same objective, bootstrap size, seed and clusters as
-    ``result``. ``result``'s own law is always kept. Returns the admitted fits (``result`` first) and a table
-    of every candidate.
-    """
-    from scalinglaws.fit import fit
-
-    if criterion not in ("objective", "holdout"):
-        raise DesignError(f"criterion must be 'objective' or 'holdout', not {criterion!r}")
-    fits = [result]
-    names = {result.law.name}
-    target = result.settings.get("target", "loss")
-    for spec in laws:
-        name = spec.law.name if isinstance(spec, FitResult) else str(spec)
-        if name in names:
-            continue
-        names.add(name)
-        if isinstance(spec, FitResult):
-            other = spec
-        else:
-            data = _data_for(result, data)
-            other = fit(
-                data,
-                name,
-                target=target,
-                loss=result.objective["kind"],
-                delta=result.objective["delta"],
-                bootstrap=max(len(result.draws) if result.draws is not None else 0, 1),
-                seed=int(result.settings.get("seed", 0)),
-                cluster_by=result.settings.get("cluster_by"),
-            )
-        if other.data.get("sha256") != result.data.get("sha256"):
-            raise DesignError(f"law {name!r} was fitted to other data than the {result.law.name} fit")
-        if (other.objective["kind"], other.objective["delta"]) != (
-            result.objective["kind"],
-            result.objective["delta"],
-        ):
-            raise DesignError(
-                f"law {name!r} was fitted with another objective; objectives are not comparable"
-            )
-        fits.append(other)
-    if criterion == "holdout":
-        data = _data_for(result, data)
-        scores = [_holdout_error(data, f.law.name, target, result.objective, holdout_fraction) for f in fits]
-    else:
-        scores = [float(f.objective["value"]) for f in fits]
-    best = min(scores)
-    rows, admitted = [], []
-    for f, score in zip(fits, scores, strict=True):
-        ok = score <= (1.0 + tolerance) * best
-        note = ""
-        if f is result and not ok:
-            note = f"kept (the fitted law), though {score / best - 1:.0%} above the best"
-        if f is result or ok:
-            admitted.append(f)
-        rows.append(
-            {
-                "law": f.law.name,
-                "objective": float(f.objective["value"]),
-                "criterion_value": score,
-                "admitted": bool(f is result or ok),
-                "note": note,
-            }
-        )
-    return admitted, pd.DataFrame(rows)
 
 
 def _candidates(
@@ -299,7 +182,7 @@ def _candidates(
         raise DesignError(
             f"law {law.name!r} is not in params and tokens: give the candidate runs (candidates=)"
         )
-    from scalinglaws.plan.compute_optimal import _optimum
+    from scalinglaws.plan.compute_optimal import optimum
 
     if candidate_budgets is None:
         top = (
@@ -309,7 +192,7 @@ def _candidates(
     rows = []
     draws = _require_draws(result)
     for budget in candidate_budgets:
-        n_star, _, ok = _optimum(result, float(budget), draws, cost)
+        n_star, _, ok = optimum(result, float(budget), draws, cost)
         finite = n_star[ok & np.isfinite(n_star)]
         if finite.size >= 2:
             low, high = np.quantile(np.log10(finite), [0.025, 0.975])
@@ -333,12 +216,12 @@ def _targets(
     cost: CostLaw | None,
 ) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """``(B, m)`` targets in natural log, and (name, unit) of each."""
-    from scalinglaws.plan.compute_optimal import _optimum
+    from scalinglaws.plan.compute_optimal import optimum
 
     cols, names = [], []
     if objective in ("n-star", "loss-star"):
         for c in budgets:
-            n, d, ok = _optimum(fit, float(c), draws, cost)
+            n, d, ok = optimum(fit, float(c), draws, cost)
             if objective == "n-star":
                 cols.append(np.where(ok, np.log(n), np.nan))
                 names.append((f"log10 N* at C={c:.3g}", "decades"))
@@ -360,7 +243,8 @@ def _targets(
 
 
 def _observations(fit: FitResult, draws: np.ndarray, cand: pd.DataFrame, fractions: np.ndarray) -> np.ndarray:
-    """``(B, K * J)`` log losses a candidate observes: its final loss, and its checkpoints if any."""
+    """``(B, K * J)`` what a candidate observes, in the fit's residual space: its final loss, and its
+    checkpoints if any."""
     law = fit.law
     X = {c: cand[c].to_numpy(float) for c in law.inputs}
     if fractions.size > 1:
@@ -368,6 +252,8 @@ def _observations(fit: FitResult, draws: np.ndarray, cand: pd.DataFrame, fractio
         X["tokens"] = X["tokens"] * np.tile(fractions, len(cand))
     with np.errstate(all="ignore"):
         pred = law.predict(X, draws)
+    if fit.residual_space == "linear":
+        return pred
     return np.log(np.where(pred > 0, pred, np.nan))
 
 
@@ -410,7 +296,8 @@ def suggest_runs(
         candidate_budgets: budgets you are willing to run (default: 0.3x, 1x and 3x the largest compute of
             the data, or ``6 N_max D_max`` of the fit's ranges when the data are not at hand).
         cost: cost law of the budgets (None: C = 6ND).
-        noise: run-to-run sd of log loss of a new run (default: the fit's recorded noise).
+        noise: run-to-run sd of a new run's loss, in the fit's residual space (log loss by default; default:
+            the fit's recorded noise).
         per_cost: rank by reduction per unit cost (else in total).
         max_replicates: at most this many suggested runs at one candidate point.
         laws: other candidate laws (names, refitted to ``data``, or fits of the same data).
@@ -453,13 +340,15 @@ def suggest_runs(
     if noise is None:
         rec = result.noise
         if rec is None or not np.isfinite(rec.get("value", np.nan)):
-            raise DesignError("the fit records no run-to-run noise: give noise= (sd of log loss)")
+            raise DesignError(
+                f"the fit records no run-to-run noise: give noise= (sd of {result.residual_space} loss)"
+            )
         noise = float(rec["value"])
     noise = max(float(noise), 1e-9)
 
     if laws:
         if data is None and any(not isinstance(spec, FitResult) for spec in laws):
-            data = _data_for(result, None)
+            data = data_for(result, None)
         fits, law_table = candidate_laws(result, laws, data=data, tolerance=tolerance, criterion=criterion)
     else:
         fits = [result]
@@ -476,7 +365,7 @@ def suggest_runs(
     data_max = None
     if data is None and candidates is None and candidate_budgets is None:
         try:
-            data = _data_for(result, None)
+            data = data_for(result, None)
         except ScalingLawsError:
             data = None
     if data is not None and candidates is None and candidate_budgets is None:
@@ -589,6 +478,7 @@ def suggest_runs(
         "target_compute": budgets,
         "n": n,
         "noise": noise,
+        "residuals": result.residual_space,
         "per_cost": per_cost,
         "max_replicates": max_replicates,
         "laws": [f.law.name for f in fits],

@@ -10,6 +10,13 @@ Example:
     >>> result = fit({"params": N, "tokens": D, "loss": y}, "chinchilla")
     >>> {k: round(v, 4) for k, v in result.params.items()}
     {'E': 1.7, 'A': 400.0, 'B': 1500.0, 'alpha': 0.34, 'beta': 0.3}
+
+Noise of a fixed size (not relative to the loss) is fitted best with residuals in linear space:
+
+    >>> noisy = y + 0.01 * rng.standard_normal(y.size)
+    >>> linear = fit({"params": N, "tokens": D, "loss": noisy}, "chinchilla", residuals="linear", loss="l2")
+    >>> linear.residual_space, linear.noise["space"]
+    ('linear', 'linear')
 """
 
 from __future__ import annotations
@@ -23,7 +30,13 @@ import pandas as pd
 
 from scalinglaws.errors import FitError
 from scalinglaws.fit import diagnostics as diag
-from scalinglaws.fit.bootstrap import cluster_ids, cluster_weights
+from scalinglaws.fit.bootstrap import (
+    BootstrapMethod,
+    cluster_ids,
+    cluster_weights,
+    wild_multipliers,
+    wild_targets,
+)
 from scalinglaws.fit.engine import (
     Refined,
     grid_thetas,
@@ -32,18 +45,29 @@ from scalinglaws.fit.engine import (
     refine_lbfgsb,
     select_starts,
 )
-from scalinglaws.fit.objective import Objective, Problem
+from scalinglaws.fit.objective import Objective, Problem, ResidualSpace
 from scalinglaws.fit.result import FitResult, residual_scale
 from scalinglaws.laws import get_law
 from scalinglaws.laws.base import Law
 
-__all__ = ["fit", "Method"]
+__all__ = ["DEFAULT_DELTA", "Method", "arrays_of", "fit", "frame_of", "hash_arrays"]
 
 Method = Literal["varpro", "multistart"]
 
+#: Default Huber threshold, in log loss (relative); in linear space, times the median target.
+DEFAULT_DELTA = 1e-3
 
-def _frame_of(data: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The table to fit and what is known of its provenance (source, exclusions, convention)."""
+
+def frame_of(data: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The table to fit and what is known of its provenance (source, exclusions, convention, sha256).
+
+    ``data`` is a validated runs table (its final checkpoint per run), a DataFrame or a dict of arrays.
+
+    Example:
+        >>> frame, meta = frame_of({"params": [1e8, 1e9], "loss": [3.1, 2.7]})
+        >>> frame.shape, meta["source"]
+        ((2, 2), '<in-memory>')
+    """
     if hasattr(data, "table") and hasattr(data, "source"):  # a validated Runs / Evals table
         runs = data.final() if hasattr(data, "final") else data
         excluded = getattr(data, "excluded", None)
@@ -67,7 +91,21 @@ def _frame_of(data: Any) -> tuple[pd.DataFrame, dict[str, Any]]:
     return frame, {"source": "<in-memory>", "convention": "6ND", "exclusions": [], "sha256": None}
 
 
-def _arrays(frame: pd.DataFrame, law: Law, target: str, source: str):
+def arrays_of(
+    frame: pd.DataFrame, law: Law, target: str, source: str, space: ResidualSpace | None = None
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The law's input columns and the target of ``frame`` as float arrays, checked.
+
+    Inputs must be finite and positive, and so must the target when residuals are in log ``space``
+    (default: the law's own); :class:`~scalinglaws.errors.FitError` names the bad rows.
+
+    Example:
+        >>> from scalinglaws.laws import get_law
+        >>> frame = pd.DataFrame({"flops": [1e18, 1e19], "loss": [3.0, 2.8]})
+        >>> X, y = arrays_of(frame, get_law("power"), "loss", "<doc>")
+        >>> sorted(X), y.tolist()
+        (['flops'], [3.0, 2.8])
+    """
     missing = [c for c in (*law.inputs, target) if c not in frame.columns]
     if missing:
         raise FitError(
@@ -76,7 +114,7 @@ def _arrays(frame: pd.DataFrame, law: Law, target: str, source: str):
     X = {}
     for c in (*law.inputs, target):
         values = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float)
-        must_be_positive = c != target or law.target == "log"
+        must_be_positive = c != target or (space or law.target) == "log"
         bad = np.flatnonzero(~np.isfinite(values) | ((values <= 0) if must_be_positive else False))
         if bad.size:
             rows = ", ".join(str(i + 1) for i in bad[:10])
@@ -86,7 +124,14 @@ def _arrays(frame: pd.DataFrame, law: Law, target: str, source: str):
     return X, y
 
 
-def _hash_arrays(X: Mapping[str, np.ndarray], y: np.ndarray) -> str:
+def hash_arrays(X: Mapping[str, np.ndarray], y: np.ndarray) -> str:
+    """SHA-256 of the inputs (by name) and the target, as little-endian float64: the data's identity
+    when no file hash is known.
+
+    Example:
+        >>> len(hash_arrays({"flops": np.array([1e18])}, np.array([3.0])))
+        64
+    """
     h = hashlib.sha256()
     for k in sorted(X):
         h.update(k.encode())
@@ -115,40 +160,63 @@ def fit(
     *,
     target: str = "loss",
     loss: Literal["huber", "l2"] = "huber",
-    delta: float = 1e-3,
+    delta: float | None = None,
+    residuals: ResidualSpace | None = None,
     method: Method = "varpro",
     n_starts: int = 5,
     bootstrap: int = 0,
+    bootstrap_method: BootstrapMethod = "cluster",
     seed: int = 0,
     cluster_by: str | None = None,
     level: float = 0.95,
     law_options: Mapping[str, str] | None = None,
 ) -> FitResult:
-    """Fit ``law`` to ``data`` robustly, with optional cluster-bootstrap intervals.
+    """Fit ``law`` to ``data`` robustly, with optional bootstrap intervals over clusters of points.
 
     Args:
         data: a validated runs table (``scalinglaws.data``), a DataFrame or a dict of arrays; runs tables
             contribute their final checkpoint per run, their exclusions and their FLOP convention.
         law: a registered law name or a :class:`~scalinglaws.laws.Law`.
         target: the column to predict (``loss``; an accuracy column for metric laws).
-        loss: ``"huber"`` (robust, on the law's residuals: log residuals for losses) or ``"l2"``.
-        delta: the Huber threshold.
+        loss: ``"huber"`` (robust) or ``"l2"`` (least squares), on the residuals in ``residuals`` space.
+        delta: the Huber threshold, in residual units (default ``DEFAULT_DELTA`` = 1e-3 in the law's own
+            space; for linear residuals of a loss law, 1e-3 times the median loss: the same relative
+            threshold at a typical loss). The value used is recorded in ``objective["delta"]``.
+        residuals: the noise model. ``"log"``: residual ``log(pred) - log(y)``, noise relative to the loss
+            (the default for loss laws, robust across losses of different sizes); ``"linear"``:
+            ``pred - y``, noise of a fixed size (the default for metric laws; the efficient fit when the
+            noise added to a loss does not scale with it). None: the law's own
+            (:attr:`~scalinglaws.laws.Law.target`). Recorded in ``objective["residuals"]``.
         method: ``"varpro"`` (dense grid over the nonlinear parameters with the linear ones solved exactly,
             then refinement of the best ``n_starts``) or ``"multistart"`` (refine from every point of a
             coarse grid over all parameters, the classic approach: slower, for cross-checks).
         n_starts: how many distinct grid points are refined.
-        bootstrap: number of cluster-bootstrap resamples (0: none).
+        bootstrap: number of bootstrap resamples (0: none).
+        bootstrap_method: ``"cluster"`` (resample clusters with replacement) or ``"wild"`` (keep every
+            point, multiply each cluster's residuals by a random weight: the design stays as run); see
+            :mod:`scalinglaws.fit.bootstrap`.
         seed: seed of the bootstrap (the fit itself is deterministic).
         cluster_by: column whose (approximately) equal values form one bootstrap cluster (default:
-            ``params`` when the law uses it, else the law's first input).
+            ``params`` when the law uses it, else the law's first input; a configuration id groups the
+            runs of one configuration).
         level: default central level of reported intervals.
         law_options: constructor options of the law (such as ``x="params"`` for ``power``).
     """
     law_obj = law if isinstance(law, Law) else get_law(law, **(law_options or {}))
-    frame, meta = _frame_of(data)
-    X, y = _arrays(frame, law_obj, target, meta["source"])
+    space: ResidualSpace = residuals or law_obj.target
+    if space not in ("log", "linear"):
+        raise FitError(f"unknown residual space {residuals!r}; use 'log' or 'linear'")
+    if bootstrap_method not in ("cluster", "wild"):
+        raise FitError(f"unknown bootstrap method {bootstrap_method!r}; use 'cluster' or 'wild'")
+    if bootstrap < 0:
+        raise FitError("bootstrap must be >= 0")
+    frame, meta = frame_of(data)
+    X, y = arrays_of(frame, law_obj, target, meta["source"], space)
+    if delta is None:
+        scaled = space == "linear" and law_obj.target == "log"
+        delta = DEFAULT_DELTA * float(np.median(np.abs(y))) if scaled else DEFAULT_DELTA
     objective = Objective(loss, delta)
-    problem = Problem(law_obj, X, y, objective)
+    problem = Problem(law_obj, X, y, objective, space=space)
 
     if method == "varpro":
         thetas, values = initial_search(problem)
@@ -169,21 +237,25 @@ def fit(
     clusters = cluster_ids(pd.to_numeric(frame[cluster_col]).to_numpy(dtype=float))
     n_clusters = int(clusters.max()) + 1
 
-    residuals = problem.residuals(best.theta)
+    fitted_residuals = problem.residuals(best.theta)
     findings = [
         *diag.check_convergence(best),
         *diag.check_bounds(law_obj, best.theta),
         *diag.check_multistart(law_obj, refined),
         *diag.check_identifiable(law_obj, X, n_clusters),
-        *diag.check_residuals(law_obj, X, residuals),
+        *diag.check_residuals(law_obj, X, fitted_residuals),
     ]
 
     draws = draws_ok = None
     if bootstrap:
-        if bootstrap < 0:
-            raise FitError("bootstrap must be >= 0")
-        weights = cluster_weights(clusters, bootstrap, seed=seed)
-        draws, _, draws_ok, _ = refine_batch(problem, np.repeat(best.theta[None], bootstrap, 0), weights)
+        warm = np.repeat(best.theta[None], bootstrap, 0)
+        if bootstrap_method == "wild":
+            v = wild_multipliers(clusters, bootstrap, seed=seed)
+            obs = wild_targets(problem, best.theta, clusters, v)
+            draws, _, draws_ok, _ = refine_batch(problem, warm, np.ones_like(v), obs=obs)
+        else:
+            weights = cluster_weights(clusters, bootstrap, seed=seed)
+            draws, _, draws_ok, _ = refine_batch(problem, warm, weights)
         failed = int(np.sum(~draws_ok))
         if failed:
             findings.append(
@@ -197,22 +269,23 @@ def fit(
     return FitResult(
         law=law_obj,
         theta=best.theta,
-        objective={"kind": loss, "delta": delta, "value": best.value},
+        objective={"kind": loss, "delta": delta, "value": best.value, "residuals": space},
         settings={
             "method": method,
             "n_starts": len(starts),
             "grid_points": int(len(grid_thetas(problem))) if method == "varpro" else len(starts),
             "bootstrap": bootstrap,
+            "bootstrap_method": bootstrap_method,
             "seed": seed,
             "cluster_by": cluster_col,
             "n_clusters": n_clusters,
             "level": level,
             "target": target,
-            "residual_scale": residual_scale(law_obj, X, residuals),
+            "residual_scale": residual_scale(law_obj, X, fitted_residuals, space),
         },
         data={
             "source": meta["source"],
-            "sha256": meta["sha256"] or _hash_arrays(X, y),
+            "sha256": meta["sha256"] or hash_arrays(X, y),
             "n_points": int(y.size),
             "n_excluded": len(meta["exclusions"]),
             "exclusions": meta["exclusions"],

@@ -6,7 +6,8 @@ Two refiners share the :class:`~scalinglaws.fit.objective.Problem`:
 * :func:`refine_lbfgsb`: scipy's L-BFGS-B with the analytic gradient, for the point fit;
 * :func:`refine_batch`: a vectorised Levenberg-Marquardt whose curvature is the Gauss-Newton curvature of
   the Huber loss (points inside delta), damped by the IRLS curvature (all points, down-weighted beyond
-  delta); it refits many weightings of the data at once: the multi-start refinement and the bootstrap.
+  delta); it refits many weightings (or resampled targets) of the data at once: the multi-start
+  refinement and the bootstrap.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def initial_search(problem: Problem, thetas: np.ndarray | None = None) -> tuple[
         chunk = thetas[start : start + GRID_CHUNK]
         with np.errstate(all="ignore"):
             if len(law.linear_index):
-                chunk = law.solve_linear(problem.X, problem.y, chunk, problem.weights)
+                chunk = law.solve_linear(problem.X, problem.y, chunk, problem.weights, problem.space)
             values = problem.value(chunk)
         values[~np.all(np.isfinite(chunk), axis=1)] = np.inf
         out_t.append(chunk)
@@ -115,20 +116,22 @@ def refine_batch(
     theta0: np.ndarray,
     weights: np.ndarray,
     *,
+    obs: np.ndarray | None = None,
     max_iter: int = 200,
     rtol: float = 1e-10,
 ) -> tuple[np.ndarray, ...]:
     """Refit ``B`` weightings of the data at once, each from its row of ``theta0``.
 
-    Levenberg-Marquardt steps (Huber Gauss-Newton curvature, IRLS damping), with a damping per row that
-    grows on rejected steps and shrinks on accepted ones, within bounds. Returns ``(thetas, values,
-    converged, iterations)``.
+    ``obs`` (``(B, n)``, in the problem's residual space, :meth:`Problem.to_obs`) gives each row its own
+    targets (the wild bootstrap); by default every row fits the problem's data. Levenberg-Marquardt steps
+    (Huber Gauss-Newton curvature, IRLS damping), with a damping per row that grows on rejected steps and
+    shrinks on accepted ones, within bounds. Returns ``(thetas, values, converged, iterations)``.
     """
     obj = problem.objective
     u = problem.clip_u(problem.to_u(np.array(theta0, dtype=float)))
     n_rows, p = u.shape
     damping = np.full(n_rows, 1e-3)
-    values = problem.value(problem.to_theta(u), weights)
+    values = problem.value(problem.to_theta(u), weights, obs)
     done = np.zeros(n_rows, dtype=bool)
     stall = np.zeros(n_rows, dtype=int)
     iterations = np.zeros(n_rows, dtype=int)
@@ -139,10 +142,11 @@ def refine_batch(
             break
         iterations[active] += 1
         ua, wa = u[active], weights[active]
+        oa = None if obs is None else obs[active]
         theta = problem.to_theta(ua)
         with np.errstate(all="ignore"):
             pred = problem.law.predict(problem.X, theta)
-            r = problem.residuals_from(pred)
+            r = problem.residuals_from(pred, oa)
             jac = problem.jacobian_u(theta, pred)
             jt = jac.transpose(0, 2, 1)
             grad = (jt @ (wa * obj.psi(r))[..., None])[..., 0]
@@ -157,7 +161,7 @@ def refine_batch(
             except np.linalg.LinAlgError:
                 step = -np.einsum("bpq,bq->bp", np.linalg.pinv(lhs), grad)
             cand = problem.clip_u(ua + step)
-            cand_values = problem.value(problem.to_theta(cand), wa)
+            cand_values = problem.value(problem.to_theta(cand), wa, oa)
         old = values[active]
         accept = np.isfinite(cand_values) & (cand_values <= old)
         idx = np.flatnonzero(active)

@@ -6,10 +6,13 @@ versions. ``save`` writes it as plain JSON (floats written with ``repr``, so rel
 ``load`` reads it back.
 
 Artifact format ``scalinglaws.fit/1`` (keys): ``format``, ``law`` (name, options, parameter names),
-``params``, ``intervals`` + ``level``, ``objective`` (kind, delta, value), ``settings``, ``data`` (source,
-sha256, points, exclusions, FLOP convention, input ranges), ``diagnostics``, ``bootstrap`` (draws, seed,
-clusters), ``starts``, ``versions``. ``settings["residual_scale"]`` holds the run-to-run noise used by
-``predict_interval(kind="new-run")`` (see :func:`residual_scale`).
+``params``, ``intervals`` + ``level``, ``objective`` (kind, delta, value, residuals), ``settings``,
+``data`` (source, sha256, points, exclusions, FLOP convention, input ranges), ``diagnostics``,
+``bootstrap`` (draws, seed, clusters), ``starts``, ``versions``. ``settings["residual_scale"]`` holds the
+run-to-run noise used by ``predict_interval(kind="new-run")`` (see :func:`residual_scale`).
+``objective["residuals"]`` is the residual space of the fit (``"log"`` or ``"linear"``) and
+``settings["bootstrap_method"]`` its bootstrap; artifacts written before they existed load with the law's
+own space and the cluster bootstrap, which is how they were fitted.
 """
 
 from __future__ import annotations
@@ -42,8 +45,11 @@ MIN_REPLICATE_DOF = 3
 WINSOR = 3.0
 
 
-def residual_scale(law: Law, X: Mapping[str, np.ndarray], residuals: np.ndarray) -> dict[str, Any]:
-    """The run-to-run noise of a fit, in the law's residual space (log for losses, linear for metrics).
+def residual_scale(
+    law: Law, X: Mapping[str, np.ndarray], residuals: np.ndarray, space: str | None = None
+) -> dict[str, Any]:
+    """The run-to-run noise of a fit, in its residual ``space`` (default the law's own: log for losses,
+    linear for metrics).
 
     Where runs repeat a configuration (equal values of every input of the law, e.g. seeds) with at least
     ``MIN_REPLICATE_DOF`` degrees of freedom, it is the pooled standard deviation within configurations
@@ -68,7 +74,7 @@ def residual_scale(law: Law, X: Mapping[str, np.ndarray], residuals: np.ndarray)
     counts = np.bincount(config)
     means = np.bincount(config, weights=residuals) / counts
     dof = int(np.sum(counts - 1))
-    space = law.target
+    space = space or law.target
     if dof >= MIN_REPLICATE_DOF:
         value = float(np.sqrt(np.sum((residuals - means[config]) ** 2) / dof))
         return {"value": value, "source": "replicates", "dof": dof, "space": space}
@@ -103,8 +109,10 @@ class FitResult:
     Attributes:
         law: the law family (a :class:`~scalinglaws.laws.Law`).
         theta: the fitted parameters, in the law's parameter order.
-        objective: ``{"kind", "delta", "value"}`` of the minimised objective.
-        settings: how the fit was run (method, starts, bootstrap size, seed, cluster column, level).
+        objective: ``{"kind", "delta", "value", "residuals"}`` of the minimised objective (``residuals``:
+            the residual space, see :attr:`residual_space`).
+        settings: how the fit was run (method, starts, bootstrap size and method, seed, cluster column,
+            level).
         data: source, sha256, number of points, exclusions, FLOP convention, input ranges, target column.
         diagnostics: findings about the fit (:class:`~scalinglaws.fit.diagnostics.Diagnostic`).
         draws: bootstrap parameter draws ``(B, p)``, or None without bootstrap.
@@ -136,6 +144,11 @@ class FitResult:
     @property
     def level(self) -> float:
         return float(self.settings.get("level", 0.95))
+
+    @property
+    def residual_space(self) -> str:
+        """Where the fit's residuals and noise live: ``"log"`` (relative noise) or ``"linear"``."""
+        return str(self.objective.get("residuals", self.law.target))
 
     def _require_draws(self) -> np.ndarray:
         if self.draws is None or len(self.draws) == 0:
@@ -177,8 +190,9 @@ class FitResult:
 
         ``kind="mean"``: the expected loss of the recipe (the law's mean: parameter uncertainty only).
         ``kind="new-run"``: the loss one new run of the recipe will show: each draw's prediction convolved
-        with the fit's run-to-run noise (:attr:`noise`, normal in log space for loss laws, in linear space
-        for metric laws), and the interval read off that mixture.
+        with the fit's run-to-run noise (:attr:`noise`, normal in the fit's :attr:`residual_space`: log
+        space by default for loss laws, linear for metric laws and ``residuals="linear"`` fits), and the
+        interval read off that mixture.
         """
         draws = self.predict_draws(X, **inputs)
         level = level or self.level
@@ -206,12 +220,14 @@ class FitResult:
             band = f"  [{ints[n][0]:.5g}, {ints[n][1]:.5g}]" if n in ints else ""
             lines.append(f"  {n:>8} = {v:.6g}{band}")
         if ints:
+            method = self.settings.get("bootstrap_method", "cluster")
             lines.append(
-                f"  ({self.level:.0%} cluster-bootstrap intervals, {len(self.draws)} resamples of "
+                f"  ({self.level:.0%} {method}-bootstrap intervals, {len(self.draws)} resamples of "
                 f"{self.settings.get('n_clusters')} sizes)"
             )
+        space = "" if self.residual_space == self.law.target else f" on {self.residual_space} residuals"
         lines.append(
-            f"  objective {self.objective['kind']}(delta={self.objective['delta']:g}) = "
+            f"  objective {self.objective['kind']}(delta={self.objective['delta']:g}){space} = "
             f"{self.objective['value']:.8g} on {self.data['n_points']} points "
             f"({self.data['n_excluded']} excluded)"
         )

@@ -148,21 +148,28 @@ class Law:
         return coef
 
     def solve_linear(
-        self, X: Inputs, y: np.ndarray, theta: np.ndarray, weights: np.ndarray | None = None
+        self,
+        X: Inputs,
+        y: np.ndarray,
+        theta: np.ndarray,
+        weights: np.ndarray | None = None,
+        space: Literal["log", "linear"] | None = None,
     ) -> np.ndarray:
         """Variable projection: fill the linear parameters of every row of ``theta (G, p)`` exactly.
 
         Solves weighted least squares of the (unlinked) targets on :meth:`basis`, keeping coefficients
         with a zero lower bound non-negative (by enumerating active sets, exact for the few columns laws
-        have). For log-target laws the residuals are scaled by 1/target, so the solve approximates the
-        log-space fit that the refinement then finishes. Returns a new array.
+        have). When residuals are in log space (``space``, default :attr:`target`) the residuals are
+        scaled by 1/target, so the solve approximates the log-space fit that the refinement then
+        finishes; in linear space it is the exact least-squares solution (for the identity link).
+        Returns a new array.
         """
         theta = np.array(theta, dtype=float, copy=True)
         lin = self.linear_index
         design = self.basis(X, theta)
         target = self.unlink(X, y, theta)
         sw = np.ones_like(target) if weights is None else np.broadcast_to(np.sqrt(weights), target.shape)
-        if self.target == "log":  # relative residuals approximate the log-space fit
+        if (space or self.target) == "log":  # relative residuals approximate the log-space fit
             sw = sw / np.abs(target if type(self).link is not Law.link else y)
         nonneg = np.array([self.params[i].lower >= 0 for i in lin])
         coef = _nonneg_lstsq(design * sw[..., None], target * sw, nonneg)

@@ -29,8 +29,9 @@ from scipy.optimize import brentq
 from scalinglaws.cost import CostLaw
 from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
+from scalinglaws.laws.base import Law
 
-__all__ = ["ComputePlan", "Estimate", "LossTarget", "compute_for_loss", "compute_optimal"]
+__all__ = ["ComputePlan", "Estimate", "LossTarget", "compute_for_loss", "compute_optimal", "optimum"]
 
 #: Half-width in decades of the numerical search for N* around sqrt(C/6).
 SEARCH_DECADES = 8.0
@@ -98,11 +99,25 @@ def _require_nd_law(result: FitResult, cost: CostLaw | None = None) -> None:
         )
 
 
-def _optimum(
-    result: FitResult, compute: float, theta: np.ndarray, cost: CostLaw | None = None
+def optimum(
+    result: FitResult | Law, compute: float, theta: np.ndarray, cost: CostLaw | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(N*, D*, interior) for each row of ``theta (B, p)`` at one budget (FLOPs, or ``cost``'s unit)."""
-    closed = None if cost is not None else result.law.compute_optimum(np.array(compute), theta)
+    """``(N*, D*, interior)`` of each row of ``theta (B, p)`` at one budget (FLOPs, or ``cost``'s unit).
+
+    ``result`` is a fit or a law of params and tokens (only the law is used). The law's closed form serves
+    where it has one and no cost law is given; otherwise the loss is minimised over ``log N`` along the
+    iso-cost curve (+-``SEARCH_DECADES`` around its centre, refined by a parabola). ``interior`` is False
+    where the minimum sits on the search's edge (no optimum within reach).
+
+    Example:
+        >>> from scalinglaws.laws import get_law
+        >>> theta = np.array([[1.8172, 482.01, 2085.43, 0.3478, 0.3658]])
+        >>> n, d, ok = optimum(get_law("chinchilla"), 5.76e23, theta)
+        >>> f"{n[0]:.3g}", f"{d[0]:.3g}", bool(ok[0])
+        ('7.22e+10', '1.33e+12', True)
+    """
+    law = result if isinstance(result, Law) else result.law
+    closed = None if cost is not None else law.compute_optimum(np.array(compute), theta)
     if closed is not None:
         n_opt, d_opt = (np.broadcast_to(np.ravel(a), (theta.shape[0],)) for a in closed)
         return n_opt, d_opt, np.isfinite(n_opt) & (n_opt > 0)
@@ -119,7 +134,7 @@ def _optimum(
 
     log_n = np.linspace(center - SEARCH_DECADES, center + SEARCH_DECADES, 801)
     n = 10.0**log_n
-    losses = result.law.predict({"params": n, "tokens": tokens_for(n)}, theta)
+    losses = law.predict({"params": n, "tokens": tokens_for(n)}, theta)
     losses = np.where(np.isfinite(losses), losses, np.inf)
     idx = np.argmin(losses, axis=-1)
     interior = (idx > 0) & (idx < log_n.size - 1)
@@ -162,7 +177,7 @@ def compute_optimal(
         raise PlanError(f"compute must be a positive number of FLOPs, got {compute}")
     has_draws = result.draws is not None and len(result.draws) > 0
     level = (level or result.level) if has_draws else None
-    n_opt, d_opt, interior = _optimum(result, compute, result.theta[None], cost)
+    n_opt, d_opt, interior = optimum(result, compute, result.theta[None], cost)
     if not interior[0]:
         unit = "FLOPs" if cost is None else cost.unit
         raise PlanError(f"the fitted law has no interior optimum at C = {compute:.3g} {unit}")
@@ -170,7 +185,7 @@ def compute_optimal(
     draw_n = draw_d = draw_l = None
     missing = 0
     if has_draws:
-        dn, dd, ok = _optimum(result, compute, result.draws, cost)
+        dn, dd, ok = optimum(result, compute, result.draws, cost)
         missing = int(np.sum(~ok))
         draw_n, draw_d = np.where(ok, dn, np.nan), np.where(ok, dd, np.nan)
         draw_l = _per_draw_loss(result, draw_n, draw_d)
@@ -202,7 +217,7 @@ def _compute_for(result: FitResult, theta: np.ndarray, target: float) -> float:
     """Smallest C with L*(C) <= target for one parameter vector (NaN if unreachable)."""
 
     def gap(log_c: float) -> float:
-        n, d, _ = _optimum(result, 10.0**log_c, theta[None])
+        n, d, _ = optimum(result, 10.0**log_c, theta[None])
         return float(result.law.predict({"params": n, "tokens": d}, theta)[0]) - target
 
     lo, hi = 6.0, 40.0
@@ -222,7 +237,7 @@ def compute_for_loss(result: FitResult, target: float, *, level: float | None = 
         floor = result.params.get("E")
         why = f" (the fitted irreducible loss E is {floor:.4g})" if floor is not None else ""
         raise PlanError(f"target loss {target} is not reachable under the fitted law{why}")
-    n_opt, d_opt, _ = _optimum(result, point, result.theta[None])
+    n_opt, d_opt, _ = optimum(result, point, result.theta[None])
     has_draws = result.draws is not None and len(result.draws) > 0
     level = (level or result.level) if has_draws else None
     draw_c = draw_n = draw_d = None
@@ -233,7 +248,7 @@ def compute_for_loss(result: FitResult, target: float, *, level: float | None = 
         draw_n = np.full_like(draw_c, np.nan)
         draw_d = np.full_like(draw_c, np.nan)
         for b in np.flatnonzero(np.isfinite(draw_c)):
-            n_b, d_b, _ = _optimum(result, draw_c[b], result.draws[b][None])
+            n_b, d_b, _ = optimum(result, draw_c[b], result.draws[b][None])
             draw_n[b], draw_d[b] = n_b[0], d_b[0]
     return LossTarget(
         target=float(target),

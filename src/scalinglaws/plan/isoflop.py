@@ -45,7 +45,7 @@ from scalinglaws.errors import PlanError, ScalingLawsError
 from scalinglaws.fit import fit
 from scalinglaws.fit.bootstrap import cluster_ids
 from scalinglaws.fit.diagnostics import Diagnostic
-from scalinglaws.plan.compute_optimal import Estimate, _optimum, compute_optimal
+from scalinglaws.plan.compute_optimal import Estimate, compute_optimal, optimum
 
 __all__ = ["Approach3", "IsoflopAnalysis", "IsoflopSweep", "group_budgets", "isoflop_analysis"]
 
@@ -465,7 +465,7 @@ def _approach3(
         ]
     log_c = np.log10(budgets[used])
     thetas = result.theta[None] if result.draws is None else np.vstack([result.theta[None], result.draws])
-    optima = [_optimum(result, float(c), thetas) for c in budgets[used]]
+    optima = [optimum(result, float(c), thetas) for c in budgets[used]]
     log_n = np.stack([np.where(ok, np.log10(n), np.nan) for n, _, ok in optima], axis=-1)
     slopes, _ = _slopes(log_c, log_n)
     draws = slopes[1:] if result.draws is not None else None

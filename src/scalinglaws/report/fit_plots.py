@@ -209,7 +209,7 @@ def _residuals(result: Any, frame: Any) -> tuple[np.ndarray, str]:
     target = result.settings.get("target", "loss")
     y = frame[target].to_numpy(float)
     pred = result.predict(X)
-    if result.law.target == "log":
+    if result.residual_space == "log":
         return np.log(y) - np.log(pred), f"residual ln {target} − ln fitted"
     return y - pred, f"residual {target} − fitted"
 

@@ -240,9 +240,11 @@ def fit_sections(
 
     # ----- summary cards ------------------------------------------------------------------------------
     about: list[Any] = ["Fitted to ", Num(d.get("n_points"), "int"), " runs of ", str(d.get("source")), " (",
-                        Num(d.get("n_excluded"), "int"), " excluded), ", f"{result.objective['kind']} loss"]
+                        Num(d.get("n_excluded"), "int"), " excluded), ", f"{result.objective['kind']} loss",
+                        f" on {result.residual_space} residuals"]
     if has:
-        about += ["; ", Num(level, "pct"), " cluster-bootstrap intervals from ",
+        method = result.settings.get("bootstrap_method", "cluster")
+        about += ["; ", Num(level, "pct"), f" {method}-bootstrap intervals from ",
                   Num(numbers["bootstrap"]["resamples"], "int"), " resamples of ",
                   Num(numbers["bootstrap"]["clusters"], "int"), " model sizes (",
                   Num(numbers["bootstrap"]["converged_fraction"], "pct"), " converged)"]

@@ -226,8 +226,10 @@ class FitResult:
                 f"{self.settings.get('n_clusters')} sizes)"
             )
         space = "" if self.residual_space == self.law.target else f" on {self.residual_space} residuals"
+        kind = self.objective["kind"]
+        objective = f"{kind}(delta={self.objective['delta']:g})" if kind == "huber" else kind
         lines.append(
-            f"  objective {self.objective['kind']}(delta={self.objective['delta']:g}){space} = "
+            f"  objective {objective}{space} = "
             f"{self.objective['value']:.8g} on {self.data['n_points']} points "
             f"({self.data['n_excluded']} excluded)"
         )

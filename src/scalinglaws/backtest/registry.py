@@ -29,7 +29,7 @@ from scalinglaws.backtest.lawmethods import LawMethod
 from scalinglaws.backtest.methods import Method
 from scalinglaws.laws import available_laws
 
-__all__ = ["PLUGINS", "available_methods", "get_method", "register_method"]
+__all__ = ["OPT_IN", "PLUGINS", "available_methods", "default_methods", "get_method", "register_method"]
 
 Factory = Callable[..., Method]
 
@@ -40,6 +40,10 @@ PLUGINS = {
     "neural": "scalinglaws.forecast.baselines:NeuralMethod",
 }
 
+#: Methods run only when named: ``logistic-loss-others`` fits each test run's law on the *other test runs*
+#: (``measured.md``'s reference recipe), which is slow (a curve fit per run and task) and not a fair method.
+OPT_IN = frozenset({"logistic-loss-others"})
+
 _METHODS: dict[str, Factory | str] = {cls.name: cls for cls in (LastValue, Line3, LogLogLine, SigmoidTokens)}
 _METHODS |= PLUGINS
 
@@ -47,6 +51,16 @@ _METHODS |= PLUGINS
 def available_methods() -> list[str]:
     """Every method name: registered methods (sorted), then the laws of the law registry (sorted)."""
     return sorted(_METHODS) + [law for law in available_laws() if law not in _METHODS]
+
+
+def default_methods() -> list[str]:
+    """The methods a backtest runs when none are named: :func:`available_methods` less :data:`OPT_IN`.
+
+    Example:
+        >>> "logistic-loss-others" in default_methods(), "neural" in default_methods()
+        (False, True)
+    """
+    return [name for name in available_methods() if name not in OPT_IN]
 
 
 def _factory(name: str) -> Factory:

@@ -63,7 +63,9 @@ def backtest(
     split: Annotated[
         str | None, typer.Option(help="compute, size, time, family or task (default: compute/time).")
     ] = None,
-    methods: Annotated[str | None, typer.Option(help="Methods, comma-separated (default: all).")] = None,
+    methods: Annotated[
+        str | None, typer.Option(help="Methods, comma-separated (default: all but logistic-loss-others).")
+    ] = None,
     context_fraction: Annotated[
         str | None,
         typer.Option(help="Observed part of each run's tokens (time split: 0.2); several: comma-separated."),
@@ -88,8 +90,9 @@ def backtest(
     as_json: JsonFlag = False,
 ) -> None:
     """Backtest laws and baselines on held-out compute, sizes, time, families or tasks: a leaderboard."""
-    from scalinglaws.backtest import LawMethod, available_methods, get_method, select_data
+    from scalinglaws.backtest import LawMethod, get_method, select_data
     from scalinglaws.backtest import backtest as run_backtest
+    from scalinglaws.backtest.registry import default_methods
     from scalinglaws.data import Evals, load_data
 
     if executor not in EXECUTORS:
@@ -107,7 +110,7 @@ def backtest(
         selection = BUNDLED_SELECTION.get(bundled, {})
     table = select_data(table, where=selection, num_fewshot=num_fewshot, metric=metric)
     kind = "evals" if isinstance(table, Evals) else "runs"
-    names = [m.strip() for m in methods.split(",")] if methods else available_methods()
+    names = [m.strip() for m in methods.split(",")] if methods else default_methods()
     chosen = [get_method(n) for n in names]
     chosen = [get_method(m.name, bootstrap=bootstrap) if isinstance(m, LawMethod) else m for m in chosen]
     fractions = _fractions(context_fraction)

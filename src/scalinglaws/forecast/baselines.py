@@ -157,6 +157,10 @@ class LogisticLoss(Method):
             self.loss_.get((str(r), int(s)), np.nan) for r, s in ref[["run", "step"]].itertuples(index=False)
         ]
         self.ref_ = ref.assign(_loss=lookup).dropna(subset=["_loss"])
+        rows_of: dict[tuple[str, ...], list[int]] = {}
+        for i, key in enumerate(_keys(self.ref_, self.series_)):
+            rows_of.setdefault(key, []).append(i)
+        self.groups_ = {key: self.ref_.iloc[rows] for key, rows in rows_of.items()}
         self.params_: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
         return self
 
@@ -164,7 +168,7 @@ class LogisticLoss(Method):
         """The law of series ``key``, fitted without ``run`` when fitting on the others."""
         left_out = run if self.others else ""
         if (key, left_out) not in self.params_:
-            rows = self.ref_[[k == key for k in _keys(self.ref_, self.series_)]]
+            rows = self.groups_.get(key, self.ref_.iloc[:0])
             rows = rows[rows["run"].astype(str) != left_out]
             if len(rows) < 5:
                 raise BacktestError(f"logistic-loss: fewer than 5 reference points for {'/'.join(key)}")

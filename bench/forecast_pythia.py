@@ -8,7 +8,9 @@ is in the forecaster's training data (see ``scalinglaws.forecast.data``).
 
 Methods: ``neural`` (the shipped weights; its context tokens carry the run's LAMBADA loss at the observed
 checkpoints only, looked up in the bundled data), optionally ``--ablation NAME=WEIGHTS`` for other trained
-models (e.g. with the synthetic prior), ``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA
+models (e.g. with the synthetic prior, or
+``scalinglaws forecast-train --reference-features``: cross-run logistic-law features, see
+``scalinglaws.forecast.reference``), ``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA
 loss, fitted on the training-size runs, given the true future loss), ``logistic-loss-others`` (the same law
 fitted on every other standard run, held-out sizes included: ``measured.md``'s recipe), ``sigmoid-tokens``,
 ``line3`` and ``last-value``. Besides the harness's scores it prints ``rank_runs``: the pairwise ranking

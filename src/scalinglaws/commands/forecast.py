@@ -113,6 +113,10 @@ def forecast_train(
     fraction_features: Annotated[
         bool, typer.Option(help="Queries also read how far they lie before the end of training.")
     ] = False,
+    reference_features: Annotated[
+        bool,
+        typer.Option(help="Queries also read each task's logistic law in loss fitted on the training runs."),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Train the forecaster on the bundled Pythia evals (held-out sizes excluded), on the CPU.
@@ -122,7 +126,12 @@ def forecast_train(
     from scalinglaws.forecast.train import TrainConfig, train_shipped
 
     cfg = TrainConfig(steps=steps, synthetic_fraction=synthetic_fraction, seed=seed, threads=threads)
-    fc, history = train_shipped(cfg, log=None if as_json else typer.echo, fraction_features=fraction_features)
+    fc, history = train_shipped(
+        cfg,
+        log=None if as_json else typer.echo,
+        fraction_features=fraction_features,
+        reference_features=reference_features,
+    )
     path = fc.save(out)
     if as_json:
         emit_json({"model": str(path), "history": history, "parameters": fc.n_parameters()})

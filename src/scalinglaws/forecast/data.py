@@ -72,6 +72,8 @@ class Trajectory:
         stderr: the reported standard error of each value, if known.
         loss: the run's validation loss (nats; for Pythia the LAMBADA log-perplexity) at each checkpoint,
             NaN where unknown, or None.
+        reference: the logistic law (a, k, L0, b) of its task fitted without its own run, for the
+            ``reference_features`` option (see :mod:`scalinglaws.forecast.reference`), or None.
     """
 
     key: tuple[str, ...]
@@ -79,6 +81,7 @@ class Trajectory:
     values: np.ndarray
     stderr: np.ndarray | None = None
     loss: np.ndarray | None = None
+    reference: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -257,6 +260,7 @@ class Batch:
         profile: (B, P) loss profiles of the anchor checkpoints, or None.
         ctx_loss: (B, C) the run's validation loss at each context point (NaN where unknown).
         final_logt: (B,) log tokens at the end of training (the last target unless given).
+        tgt_ref: (B, T, 3) reference features of the targets (NaN: no reference), or None.
     """
 
     ctx_logt: np.ndarray
@@ -268,6 +272,7 @@ class Batch:
     profile: np.ndarray | None = None
     ctx_loss: np.ndarray | None = None
     final_logt: np.ndarray | None = None
+    tgt_ref: np.ndarray | None = None
 
 
 def pad_batch(
@@ -275,7 +280,8 @@ def pad_batch(
     profiles: Sequence[np.ndarray] | None = None,
 ) -> Batch:
     """Pad (context tokens, context values, target tokens, target values or None[, context losses or
-    None[, tokens at the end of training]]) tuples into a Batch.
+    None[, tokens at the end of training or None[, (targets, 3) reference features or None]]]) tuples
+    into a Batch.
 
     Example:
         >>> b = pad_batch([(np.array([1., 2.]), np.array([.3, .4]), np.array([4.]), None),
@@ -292,10 +298,14 @@ def pad_batch(
     tgt_mask = np.zeros((n, t), bool)
     ctx_loss = np.full((n, c), np.nan, np.float32)
     final_logt = np.zeros(n, np.float32)
+    refs = [it[6] if len(it) > 6 else None for it in items]
+    tgt_ref = None if all(r is None for r in refs) else np.full((n, t, 3), np.nan, np.float32)
     for i, (ct, cy, tt, ty, *rest) in enumerate(items):
         if rest and rest[0] is not None:
             ctx_loss[i, : len(ct)] = rest[0]
-        final_logt[i] = np.log(rest[1] if len(rest) > 1 else np.max(tt))
+        final_logt[i] = np.log(rest[1] if len(rest) > 1 and rest[1] is not None else np.max(tt))
+        if tgt_ref is not None and refs[i] is not None:
+            tgt_ref[i, : len(tt)] = refs[i]
         ctx_logt[i, : len(ct)] = np.log(ct)
         ctx_y[i, : len(ct)] = cy
         ctx_mask[i, : len(ct)] = True
@@ -308,7 +318,7 @@ def pad_batch(
         if len(ct) < c:
             ctx_logt[i, len(ct) :] = ctx_logt[i, len(ct) - 1]
     prof = None if profiles is None else np.stack([np.asarray(p, np.float32) for p in profiles])
-    return Batch(ctx_logt, ctx_y, ctx_mask, tgt_logt, tgt_mask, tgt_y, prof, ctx_loss, final_logt)
+    return Batch(ctx_logt, ctx_y, ctx_mask, tgt_logt, tgt_mask, tgt_y, prof, ctx_loss, final_logt, tgt_ref)
 
 
 @dataclass
@@ -360,6 +370,10 @@ class Sampler:
                 i = min(int(np.searchsorted(self._cdf, rng.random(), side="right")), len(self.real) - 1)
                 traj = self.real[i]
             out = cut_sample(traj, rng, self.max_context, self.max_targets, self.max_drop, self.loss_dropout)
+            if out is not None and traj.reference is not None:  # the reference_features option
+                from scalinglaws.forecast.reference import reference_features
+
+                out = (*out, reference_features(traj.reference, out[0], out[4], out[2], float(out[1][-1])))
             if out is not None:
                 return out
 

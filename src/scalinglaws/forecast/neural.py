@@ -15,6 +15,10 @@ Sequence fed to the transformer: ``[profile token] ctx_1 ... ctx_n  query_1 ... 
   token) and to itself only, so the forecasts of different targets, and padding, never affect each other.
   With ``fraction_features`` (an ablation) a query also reads how far it and the last observed checkpoint
   lie before the end of training, taken as the last target: there, asking for a later target moves the end.
+  With ``reference_features`` a query also reads what a cross-run reference relation (the task's logistic
+  law in log loss, fitted on the training runs, stored with the weights) predicts at the run's loss
+  extrapolated from its context losses, and the run's offset from it, with a known-flag (masked for tasks
+  without a reference): :mod:`scalinglaws.forecast.reference`.
 * **Profile token** (optional): a strided 1-D CNN over the per-word probabilities exp(-loss) of a
   validation text at the last observed checkpoint, or an MLP over a compact profile (a histogram of
   exp(-loss)).
@@ -44,6 +48,7 @@ from torch import nn
 from scalinglaws.errors import ArtifactError
 from scalinglaws.forecast.data import Batch, Problem, check_problem, pad_batch
 from scalinglaws.forecast.errors import ForecastError, ProfileError
+from scalinglaws.forecast.reference import N_REFERENCE_FEATURES, ReferenceSet, reference_features
 
 __all__ = [
     "Forecaster",
@@ -76,6 +81,8 @@ class ForecasterConfig:
             (for Pythia the LAMBADA log-perplexity; missing losses are flagged, so it works without).
         fraction_features: whether each query also reads where it and the last observed checkpoint lie in
             the run's training, in log tokens before its end (the last target).
+        reference_features: whether each query also reads a cross-run reference relation's forecast
+            (:mod:`scalinglaws.forecast.reference`; the relations are saved in the weights' JSON).
         meta: free-form notes (what it was trained on, how).
     """
 
@@ -90,6 +97,7 @@ class ForecasterConfig:
     cnn_channels: tuple[int, ...] = (8, 16, 32, 64)
     loss_context: bool = False
     fraction_features: bool = False
+    reference_features: bool = False
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -201,7 +209,9 @@ class NeuralForecaster(nn.Module):
         self.cfg = cfg
         d = cfg.d_model
         self.ctx_embed = _MLP(N_CONTEXT_FEATURES + (3 if cfg.loss_context else 0), d, d)
-        self.qry_embed = _MLP(N_QUERY_FEATURES + (N_FRACTION_FEATURES if cfg.fraction_features else 0), d, d)
+        n_qry = N_QUERY_FEATURES + (N_FRACTION_FEATURES if cfg.fraction_features else 0)
+        n_qry += N_REFERENCE_FEATURES + 1 if cfg.reference_features else 0
+        self.qry_embed = _MLP(n_qry, d, d)
         self.readout = nn.Parameter(torch.randn(d) * 0.02)
         self.kind_embed = nn.Parameter(torch.randn(3, d) * 0.02)  # profile / context / query
         self.blocks = nn.ModuleList([_Block(d, cfg.n_heads, cfg.d_ff) for _ in range(cfg.n_layers)])
@@ -223,6 +233,7 @@ class NeuralForecaster(nn.Module):
         tgt_logt: torch.Tensor,
         ctx_loss: torch.Tensor | None = None,
         final_logt: torch.Tensor | None = None,
+        tgt_ref: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Context features (B, C, 7), query features (B, T, 6) and the last observed score (B,).
 
@@ -234,6 +245,8 @@ class NeuralForecaster(nn.Module):
         the local trend (10 x the last-three-points slope x h; 10 x their mean minus the last score).
         With ``fraction_features``, two more query features: log tokens from the query and from the last
         observed checkpoint to the end of training (``final_logt``; default: the last target), / 2.
+        With ``reference_features``, the three reference features of each target (``tgt_ref``, zero where
+        NaN) and whether they are known.
         """
         c = ctx_logt.shape[1]
         last = (ctx_mask.sum(1) - 1).clamp_min(0)
@@ -282,6 +295,12 @@ class NeuralForecaster(nn.Module):
             end = tgt_logt.amax(1, keepdim=True) if final_logt is None else final_logt[:, None]
             before_end = torch.stack([(end - tgt_logt) / 2.0, ((end - anchor) / 2.0).expand_as(h)], -1)
             qry = torch.cat([qry, before_end], -1)
+        if self.cfg.reference_features:
+            if tgt_ref is None:
+                tgt_ref = torch.full((*h.shape, N_REFERENCE_FEATURES), float("nan"), dtype=h.dtype)
+            known = torch.isfinite(tgt_ref).all(-1, keepdim=True)
+            ref = torch.where(known, tgt_ref, torch.zeros_like(tgt_ref))
+            qry = torch.cat([qry, ref, known.to(h.dtype)], -1)
         return ctx, qry, y_last[:, 0]
 
     def forward(
@@ -294,10 +313,13 @@ class NeuralForecaster(nn.Module):
         profile: torch.Tensor | None = None,
         ctx_loss: torch.Tensor | None = None,
         final_logt: torch.Tensor | None = None,
+        tgt_ref: torch.Tensor | None = None,
     ) -> torch.Tensor:
         b, c = ctx_y.shape
         t = tgt_logt.shape[1]
-        ctx_f, qry_f, y_last = self.features(ctx_logt, ctx_y, ctx_mask, tgt_logt, ctx_loss, final_logt)
+        ctx_f, qry_f, y_last = self.features(
+            ctx_logt, ctx_y, ctx_mask, tgt_logt, ctx_loss, final_logt, tgt_ref
+        )
         parts = [
             self.ctx_embed(ctx_f) + self.kind_embed[1],
             self.qry_embed(qry_f) + self.readout + self.kind_embed[2],
@@ -343,6 +365,8 @@ def _tensors(batch: Batch) -> dict[str, torch.Tensor]:
         out["ctx_loss"] = torch.from_numpy(batch.ctx_loss)
     if batch.final_logt is not None:
         out["final_logt"] = torch.from_numpy(batch.final_logt)
+    if batch.tgt_ref is not None:
+        out["tgt_ref"] = torch.from_numpy(batch.tgt_ref)
     return out
 
 
@@ -357,11 +381,18 @@ class Forecaster:
     Args:
         model: the network (put in eval mode).
         config: its configuration.
+        reference: the cross-run reference relations of a ``reference_features`` model (saved with it).
     """
 
-    def __init__(self, model: NeuralForecaster, config: ForecasterConfig | None = None) -> None:
+    def __init__(
+        self,
+        model: NeuralForecaster,
+        config: ForecasterConfig | None = None,
+        reference: ReferenceSet | None = None,
+    ) -> None:
         self.model = model.eval()
         self.config = config or model.cfg
+        self.reference = reference
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -380,7 +411,9 @@ class Forecaster:
         base.parent.mkdir(parents=True, exist_ok=True)
         state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
         torch.save(state, base.with_suffix(".pt"))
-        doc = {"format": FORMAT, "config": self.config.to_dict()}
+        doc: dict[str, Any] = {"format": FORMAT, "config": self.config.to_dict()}
+        if self.reference is not None:
+            doc["reference"] = self.reference.to_dict()
         base.with_suffix(".json").write_text(json.dumps(doc, indent=1) + "\n")
         return base.with_suffix(".pt")
 
@@ -406,7 +439,8 @@ class Forecaster:
             model.load_state_dict(state)
         except Exception as exc:  # noqa: BLE001 - any unpickling/shape failure is one artifact error
             raise ArtifactError(f"{pt_path}: cannot load the weights ({str(exc).splitlines()[0]})") from None
-        return cls(model, config)
+        reference = ReferenceSet.from_dict(doc["reference"]) if "reference" in doc else None
+        return cls(model, config, reference)
 
     def check_profile(self, profile: np.ndarray | None) -> np.ndarray | None:
         """Validate a profile vector against the model; raise :class:`ProfileError` on a mismatch."""
@@ -455,7 +489,7 @@ class Forecaster:
                 chunk = checked[i : i + batch_size]
                 prof = profiles[i : i + batch_size]
                 batch = pad_batch(
-                    [(p.tokens, p.values, p.targets, None, p.loss) for p in chunk],
+                    [(p.tokens, p.values, p.targets, None, p.loss, None, self._reference(p)) for p in chunk],
                     None if prof[0] is None else prof,  # type: ignore[arg-type]
                 )
                 q = self.model(**_tensors(batch)).numpy()
@@ -463,6 +497,13 @@ class Forecaster:
                     np.clip(q[j, : len(p.targets)], 0.0, 1.0).astype(float) for j, p in enumerate(chunk)
                 )
         return out
+
+    def _reference(self, p: Problem) -> np.ndarray | None:
+        """The reference features of a (checked) problem, for ``reference_features`` models."""
+        if not self.config.reference_features or self.reference is None:
+            return None
+        theta = self.reference.lookup(p.key)
+        return reference_features(theta, p.tokens, p.loss, p.targets, float(p.values[-1]))
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())

@@ -29,6 +29,7 @@ import torch
 from scalinglaws.forecast.data import Sampler, Trajectory, training_trajectories
 from scalinglaws.forecast.errors import ForecastError
 from scalinglaws.forecast.neural import Forecaster, ForecasterConfig, _tensors, pinball_loss
+from scalinglaws.forecast.reference import ReferenceSet, attach_references, fit_references
 
 __all__ = ["TrainConfig", "train", "train_shipped"]
 
@@ -81,8 +82,13 @@ def train(
     config: TrainConfig | None = None,
     log: Callable[[str], None] | None = None,
     log_every: int = 250,
+    reference: ReferenceSet | None = None,
 ) -> tuple[Forecaster, list[dict[str, float]]]:
-    """Train a forecaster from scratch; returns it and the loss history (one entry per ``log_every``)."""
+    """Train a forecaster from scratch; returns it and the loss history (one entry per ``log_every``).
+
+    With ``reference_features``, the trajectories' own ``reference`` laws (fitted without their run, see
+    :func:`~scalinglaws.forecast.reference.attach_references`) feed training, and ``reference`` (fitted on
+    every training run) is saved with the model for forecasting."""
     cfg = config or TrainConfig()
     mcfg = model_config or ForecasterConfig()
     if mcfg.profile:
@@ -137,7 +143,7 @@ def train(
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     meta["final_pinball"] = history[-1]["loss"]
     mcfg = ForecasterConfig.from_dict({**mcfg.to_dict(), "meta": meta})
-    return Forecaster(model, mcfg), history
+    return Forecaster(model, mcfg, reference if mcfg.reference_features else None), history
 
 
 def train_shipped(
@@ -145,11 +151,22 @@ def train_shipped(
     log: Callable[[str], None] | None = None,
     loss_context: bool = True,
     fraction_features: bool = False,
+    reference_features: bool = False,
 ) -> tuple[Forecaster, list[dict[str, float]]]:
     """Train the shipped Pythia model: :func:`training_trajectories` (held-out sizes excluded), the
     default architecture and recipe (``fraction_features``: the ablation that also tells each query how
-    far it lies before the end of training)."""
-    real = training_trajectories()
+    far it lies before the end of training; ``reference_features``: queries also read each task's
+    logistic law in log loss fitted on the training runs, the training trajectories' own law fitted
+    without every run of their Pythia size, the saved law on all training runs)."""
+    from scalinglaws import datasets
+
+    frame = datasets.load("pythia").table
+    real = training_trajectories(frame)
+    reference = None
+    if reference_features:
+        size_of = dict(zip(frame["run"].astype(str), frame["size"].astype(str), strict=True))
+        real = attach_references(real, lambda run: size_of.get(run, run))
+        reference = fit_references(real)
     mcfg = ForecasterConfig(
         d_model=64,
         n_layers=3,
@@ -157,6 +174,7 @@ def train_shipped(
         d_ff=128,
         loss_context=loss_context,
         fraction_features=fraction_features,
+        reference_features=reference_features,
         meta={
             "data": "bundled pythia evals, every run except sizes 70m, 1.4b, 2.8b, 6.9b "
             "(standard, deduped, zero- and five-shot, batch-size ablations); metrics acc, acc_norm, "
@@ -165,4 +183,10 @@ def train_shipped(
             "trajectories": len(real),
         },
     )
-    return train(real, mcfg, config, log=log)
+    if reference_features:
+        mcfg.meta["reference"] = (
+            "logistic law in log LAMBADA loss per (task, metric, num_fewshot), fitted on the training "
+            f"trajectories ({len(reference or ())} series, saved in this JSON); in training, each "
+            "trajectory's law is fitted without every run of its size"
+        )
+    return train(real, mcfg, config, log=log, reference=reference)

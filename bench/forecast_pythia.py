@@ -13,10 +13,10 @@ models (e.g. with the synthetic prior, or
 ``scalinglaws.forecast.reference``), ``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA
 loss, fitted on the training-size runs, given the true future loss), ``logistic-loss-others`` (the same law
 fitted on every other standard run, held-out sizes included: ``measured.md``'s recipe), ``sigmoid-tokens``,
-``line3`` and ``last-value``. Besides the harness's scores it prints ``rank_runs``: the pairwise ranking
+``line3`` and ``last-value``. Among the harness's scores it prints ``rank_runs``: the pairwise ranking
 accuracy of the held-out runs at each (task, target checkpoint), "which model is better".
 
-The same leaderboards, without ``rank_runs``, come from the command line::
+The same leaderboards come from the command line::
 
     scalinglaws backtest pythia --split time --context-fraction 0.1,0.2,0.4 \
         --methods neural,logistic-loss,logistic-loss-others,sigmoid-tokens,line3,last-value
@@ -31,32 +31,13 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-import pandas as pd
-
 from scalinglaws import datasets
 from scalinglaws.backtest import TimeSplit, backtest, get_method, select_data
-from scalinglaws.backtest.metrics import ranking_accuracy
 from scalinglaws.forecast.baselines import NeuralMethod
 from scalinglaws.forecast.data import HELD_OUT_SIZES
 
 RUNS = [f"pythia-{s}" for s in HELD_OUT_SIZES]
 SHOW = ["mae", "mae_median", "rank_acc", "rank_runs", "cov50", "cov80", "floor_stderr", "floor_jitter"]
-
-
-def rank_runs(results: pd.DataFrame) -> pd.DataFrame:
-    """Pairwise ranking accuracy across held-out runs at each (fold, task, checkpoint), per method/group."""
-    ok = results[results["status"] == "ok"]
-    rows = []
-    for (fold, method), g in ok.groupby(["fold", "method"]):
-        groups = g["task"].astype(str) + "|" + g["time"].astype(str)
-        for group in ("all", "mmlu", "other"):
-            sel = np.ones(len(g), bool) if group == "all" else (g["group"] == group).to_numpy()
-            acc = ranking_accuracy(
-                g["pred"].to_numpy(float)[sel], g["truth"].to_numpy(float)[sel], groups[sel]
-            )
-            rows.append({"fold": fold, "method": method, "group": group, "rank_runs": acc})
-    return pd.DataFrame(rows)
 
 
 def main() -> None:
@@ -80,7 +61,6 @@ def main() -> None:
         t0 = time.perf_counter()
         res = backtest(evals, TimeSplit(f), methods, executor="serial")
         board = res.leaderboard
-        board = board.merge(rank_runs(res.results).drop(columns="fold"), on=["method", "group"], how="left")
         start = len(lines)
         lines.append(f"\n### f = {f:g} ({time.perf_counter() - t0:.0f} s)\n")
         for group in ("other", "mmlu", "all"):

@@ -124,6 +124,44 @@ def test_leaderboard_scores_evals_in_points_per_problem_and_group() -> None:
     assert np.isnan(board.loc["all", "rel_err"]) and np.isnan(board.loc["all", "floor_seeds"])
 
 
+def _three_runs(time: list[float] | None = None) -> pd.DataFrame:
+    """Runs a, b, c on piqa at checkpoints 100 and 200, run a alone on an mmlu task."""
+    runs = ["a", "b", "c", "a", "b", "c", "a", "a"]
+    tasks = ["piqa"] * 6 + ["mmlu_x"] * 2
+    return _results(
+        run=runs, task=tasks, problem=[f"{r}/{t}/acc" for r, t in zip(runs, tasks, strict=True)],
+        group=["other"] * 6 + ["mmlu"] * 2,
+        time=time or [100.0, 100.0, 100.0, 200.0, 200.0, 200.0, 100.0, 200.0],
+        # at 100: truth a < b < c, predicted a < c < b: (a,b), (a,c) right, (b,c) wrong -> 2/3
+        # at 200: truth a = b < c (the tie is skipped), predicted b < a < c: (a,c), (b,c) right -> 2/2
+        truth=[0.50, 0.60, 0.70, 0.60, 0.60, 0.80, 0.30, 0.31],
+        pred=[0.50, 0.62, 0.61, 0.70, 0.50, 0.90, 0.30, 0.30],
+    )
+
+
+def test_leaderboard_ranks_runs_at_each_task_and_checkpoint() -> None:
+    board = leaderboard(_three_runs()).set_index("group")
+    assert board.loc["other", "rank_runs"] == pytest.approx(4 / 5)
+    assert board.loc["all", "rank_runs"] == pytest.approx(4 / 5)  # the mmlu task adds no pair
+    assert np.isnan(board.loc["mmlu", "rank_runs"])  # a single run: nothing to rank
+    # checkpoints are paired by equal time: run c on another grid pairs with nobody, a-b at 100 is right
+    shifted = leaderboard(_three_runs([100.0, 100.0, 150.0, 200.0, 200.0, 250.0, 100.0, 200.0]))
+    assert shifted.set_index("group").loc["other", "rank_runs"] == 1.0
+    # one run only, and results without run/time columns (nothing to align): NaN
+    alone = _three_runs()
+    alone = alone[alone["run"] == "a"]
+    assert np.isnan(leaderboard(alone).set_index("group").loc["all", "rank_runs"])
+    assert np.isnan(leaderboard(_three_runs().drop(columns=["run", "time"]))["rank_runs"]).all()
+
+
+def test_rank_runs_pairs_within_a_fold_only() -> None:
+    # the same targets in two folds, predicted exactly in the second: 4/5 and 5/5 (pairing the folds'
+    # rows with each other would give 0.95)
+    two = pd.concat([_three_runs().assign(fold="f=0.2"),
+                     _three_runs().assign(fold="f=0.4", pred=lambda d: d["truth"])], ignore_index=True)
+    assert leaderboard(two).set_index("group").loc["other", "rank_runs"] == pytest.approx(9 / 10)
+
+
 def test_leaderboard_scores_runs_in_loss_and_lists_skipped_methods() -> None:
     ran = _results(kind="runs", split="compute", mode="cross", problem=["a", "b"], group=None,
                    truth=[2.0, 2.5], pred=[2.2, 2.4], distance=[1.5, 3.0])

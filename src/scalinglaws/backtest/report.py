@@ -7,6 +7,9 @@ Scores (errors in loss units for runs, in accuracy points for evals):
   one run, or one run x task, within one fold); ``rel_err``: the same for |error| / truth, in % (runs).
 * ``rank_acc``: pairwise ranking accuracy: pairs of test runs within a fold (cross folds), or pairs of
   checkpoints within a problem (trajectory folds).
+* ``rank_runs``: cross-run ranking accuracy, "which model is better": pairs of test runs predicted for the
+  same series (task, metric, ...; evals) at the same checkpoint (equal ``tokens``, or ``step``, value: runs
+  on another checkpoint grid are not paired) within a fold. NaN when no two runs share one (a single run).
 * ``cov50``, ``width50``, ``cov80``, ``width80``: empirical coverage and mean width of the central 50% and 80%
   intervals (methods that give quantiles).
 * ``floor_stderr``, ``floor_seeds``, ``floor_jitter``: the error a perfect forecast would still show given the
@@ -56,6 +59,7 @@ SCORES = (
     "mae_median",
     "rel_err",
     "rank_acc",
+    "rank_runs",
     "cov50",
     "width50",
     "cov80",
@@ -88,6 +92,7 @@ def _scores(col: Mapping[str, np.ndarray], idx: np.ndarray, scale: float) -> dic
         "mae_median": problem_median(err, problems),
         "rel_err": 100.0 * problem_mean(relative_error(pred, truth), problems) if scale == 1 else np.nan,
         "rank_acc": ranking_accuracy(pred, truth, col["_pairs"][idx]),
+        "rank_runs": ranking_accuracy(pred, truth, col["_runs"][idx]),
     }
     for level, lo, hi in ((50, "q25", "q75"), (80, "q10", "q90")):
         qlo, qhi = col[lo][idx], col[hi][idx]
@@ -97,6 +102,18 @@ def _scores(col: Mapping[str, np.ndarray], idx: np.ndarray, scale: float) -> dic
     for floor in ("floor_stderr", "floor_seeds", "floor_jitter"):
         out[floor] = scale * _nan_mean(col[floor][idx], problems)
     return out
+
+
+def _run_pairs(results: pd.DataFrame) -> np.ndarray:
+    """Per row, a code shared by the rows whose runs ``rank_runs`` compares: one (dataset, split, fold)
+    series (the problem less its run: task, metric, ...; ``''`` for runs tables) at one checkpoint (the
+    same time value). Rows of tables without ``run`` or ``time`` get a code each (nothing to compare)."""
+    if not {"run", "time"} <= set(results.columns):
+        return np.arange(len(results))
+    series = [str(p)[len(str(r)) + 1:] if str(p).startswith(f"{r}/") else ""
+              for p, r in zip(results["problem"], results["run"], strict=True)]
+    keys = results[[*KEYS[:2], "fold", "time"]].assign(_series=series)
+    return keys.groupby([*KEYS[:2], "fold", "_series", "time"], sort=False, dropna=False).ngroup().to_numpy()
 
 
 def leaderboard(results: pd.DataFrame) -> pd.DataFrame:
@@ -113,6 +130,7 @@ def leaderboard(results: pd.DataFrame) -> pd.DataFrame:
     col["_problem"] = problem
     # ranking pairs: checkpoints within a problem (trajectory folds), runs within a fold (cross folds)
     col["_pairs"] = np.where(results["mode"].to_numpy() == "trajectory", problem, -1 - fold)
+    col["_runs"] = _run_pairs(results)
     rows = []
     for (dataset, split, method), idx in results.groupby(KEYS, sort=False).indices.items():
         status = col["status"][idx]

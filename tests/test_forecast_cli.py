@@ -13,13 +13,9 @@ from typer.testing import CliRunner
 
 from scalinglaws.cli import app
 from scalinglaws.forecast.api import problems_from_evals
-from scalinglaws.forecast.data import (
-    HELD_OUT_SIZES,
-    Sampler,
-    synthetic_trajectory,
-    training_trajectories,
-)
+from scalinglaws.forecast.data import HELD_OUT_SIZES, training_trajectories
 from scalinglaws.forecast.errors import ForecastError
+from scalinglaws.forecast.sampling import Sampler, synthetic_trajectory
 
 runner = CliRunner()
 

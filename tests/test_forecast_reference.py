@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalinglaws.forecast.data import Problem, Sampler, Trajectory
+from scalinglaws.forecast.data import Problem, Trajectory
 from scalinglaws.forecast.reference import (
     ReferenceSet,
     _logistic,
@@ -14,6 +14,7 @@ from scalinglaws.forecast.reference import (
     fit_references,
     reference_features,
 )
+from scalinglaws.forecast.sampling import Sampler
 
 torch = pytest.importorskip("torch")
 

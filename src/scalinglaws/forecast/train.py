@@ -26,10 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from scalinglaws.forecast.data import Sampler, Trajectory, training_trajectories
+from scalinglaws.forecast.data import Trajectory, training_trajectories
 from scalinglaws.forecast.errors import ForecastError
 from scalinglaws.forecast.neural import Forecaster, ForecasterConfig, _tensors, pinball_loss
 from scalinglaws.forecast.reference import ReferenceSet, attach_references, fit_references
+from scalinglaws.forecast.sampling import Sampler
 
 __all__ = ["TrainConfig", "train", "train_shipped"]
 

@@ -31,7 +31,15 @@ from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
 from scalinglaws.laws.base import Law
 
-__all__ = ["ComputePlan", "Estimate", "LossTarget", "compute_for_loss", "compute_optimal", "optimum"]
+__all__ = [
+    "ComputePlan",
+    "Estimate",
+    "LossTarget",
+    "compute_for_loss",
+    "compute_optimal",
+    "estimate_of",
+    "optimum",
+]
 
 #: Half-width in decades of the numerical search for N* around sqrt(C/6).
 SEARCH_DECADES = 8.0
@@ -149,7 +157,13 @@ def optimum(
     return n_opt, tokens_for(n_opt), interior
 
 
-def _estimate(point: float, draws: np.ndarray | None, level: float | None) -> Estimate:
+def estimate_of(point: float, draws: np.ndarray | None, level: float | None) -> Estimate:
+    """``point`` with the central ``level`` percentile interval of the finite ``draws`` (none without draws).
+
+    Example:
+        >>> estimate_of(2.0, np.array([1.0, 2.0, 3.0, np.nan]), 0.5)
+        Estimate(value=2.0, lo=1.5, hi=2.5)
+    """
     if draws is None or level is None:
         return Estimate(float(point))
     finite = draws[np.isfinite(draws)]
@@ -191,10 +205,10 @@ def compute_optimal(
         draw_l = _per_draw_loss(result, draw_n, draw_d)
     return ComputePlan(
         compute=float(compute),
-        params=_estimate(n_opt[0], draw_n, level),
-        tokens=_estimate(d_opt[0], draw_d, level),
-        loss=_estimate(point_loss, draw_l, level),
-        tokens_per_param=_estimate(
+        params=estimate_of(n_opt[0], draw_n, level),
+        tokens=estimate_of(d_opt[0], draw_d, level),
+        loss=estimate_of(point_loss, draw_l, level),
+        tokens_per_param=estimate_of(
             d_opt[0] / n_opt[0], None if draw_n is None else draw_d / draw_n, level
         ),
         level=level,
@@ -252,9 +266,9 @@ def compute_for_loss(result: FitResult, target: float, *, level: float | None = 
             draw_n[b], draw_d[b] = n_b[0], d_b[0]
     return LossTarget(
         target=float(target),
-        compute=_estimate(point, draw_c, level),
-        params=_estimate(n_opt[0], draw_n, level),
-        tokens=_estimate(d_opt[0], draw_d, level),
+        compute=estimate_of(point, draw_c, level),
+        params=estimate_of(n_opt[0], draw_n, level),
+        tokens=estimate_of(d_opt[0], draw_d, level),
         level=level,
         draws_unreachable=unreachable,
     )

@@ -35,7 +35,7 @@ import numpy as np
 from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
 from scalinglaws.laws.frontier import Frontier
-from scalinglaws.plan.compute_optimal import SEARCH_DECADES, ComputePlan, _estimate
+from scalinglaws.plan.compute_optimal import SEARCH_DECADES, ComputePlan, estimate_of
 
 __all__ = ["frontier_optimal"]
 
@@ -158,10 +158,10 @@ def frontier_optimal(
         draw_l = np.where(ok, draw_l, np.nan)
     return ComputePlan(
         compute=float(compute),
-        params=_estimate(n_opt[0], draw_n, level),
-        tokens=_estimate(d_opt[0], draw_d, level),
-        loss=_estimate(point_loss, draw_l, level),
-        tokens_per_param=_estimate(d_opt[0] / n_opt[0], None if draw_n is None else draw_d / draw_n, level),
+        params=estimate_of(n_opt[0], draw_n, level),
+        tokens=estimate_of(d_opt[0], draw_d, level),
+        loss=estimate_of(point_loss, draw_l, level),
+        tokens_per_param=estimate_of(d_opt[0] / n_opt[0], None if draw_n is None else draw_d / draw_n, level),
         level=level,
         method="closed-form" if method == "closed-form" else "numerical",
         convention="6ND",

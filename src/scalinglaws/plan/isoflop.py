@@ -45,7 +45,7 @@ from scalinglaws.errors import PlanError, ScalingLawsError
 from scalinglaws.fit import fit
 from scalinglaws.fit.bootstrap import cluster_ids
 from scalinglaws.fit.diagnostics import Diagnostic
-from scalinglaws.plan.compute_optimal import Estimate, compute_optimal, optimum
+from scalinglaws.plan.compute_optimal import Estimate, compute_optimal, estimate_of, optimum
 
 __all__ = ["Approach3", "IsoflopAnalysis", "IsoflopSweep", "group_budgets", "isoflop_analysis"]
 
@@ -185,17 +185,6 @@ def group_budgets(flops: np.ndarray, rtol: float = 0.1) -> np.ndarray:
         [0, 1, 0, 1, 2]
     """
     return cluster_ids(np.asarray(flops, dtype=float), rtol=rtol)
-
-
-def _estimate(point: float, draws: np.ndarray | None, level: float | None) -> Estimate:
-    if draws is None or level is None:
-        return Estimate(float(point))
-    finite = draws[np.isfinite(draws)]
-    if finite.size == 0:
-        return Estimate(float(point))
-    tail = 100.0 * (1.0 - level) / 2.0
-    lo, hi = np.percentile(finite, [tail, 100.0 - tail])
-    return Estimate(float(point), float(lo), float(hi))
 
 
 def _parabolas(u: np.ndarray, y: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -383,7 +372,7 @@ def isoflop_analysis(
             n_sizes=n_sizes,
             size_range=(float(10 ** u.min()), float(10 ** u.max())),
             coef=tuple(float(v) for v in coef) if ok else None,
-            params=_estimate(10.0**vertex, draws, lvl) if is_used else None,
+            params=estimate_of(10.0**vertex, draws, lvl) if is_used else None,
             loss=loss,
             position=position,
             used=is_used,
@@ -404,7 +393,7 @@ def isoflop_analysis(
             ))
         verts = np.array(vertex_draws)[np.array(used)].T  # (1 + B, K)
         slopes, intercepts = _slopes(log_c, verts)
-        exponent = _estimate(slopes[0], slopes[1:] if has_boot else None, lvl)
+        exponent = estimate_of(slopes[0], slopes[1:] if has_boot else None, lvl)
         coefficient = float(10 ** intercepts[0])
 
     approach3 = difference = None
@@ -418,7 +407,7 @@ def isoflop_analysis(
             diff_draws = None
             if has_boot and a3_draws is not None:
                 diff_draws = slopes[1:] - a3_draws
-            difference = _estimate(exponent.value - approach3.exponent.value, diff_draws, lvl)
+            difference = estimate_of(exponent.value - approach3.exponent.value, diff_draws, lvl)
             disagree = (
                 difference.lo > 0 or difference.hi < 0
                 if difference.lo is not None
@@ -472,7 +461,7 @@ def _approach3(
     findings = [d for d in result.diagnostics if d.severity != "info"]
     findings = [Diagnostic(d.code, d.severity, f"approach 3 fit: {d.message}") for d in findings]
     return (
-        Approach3(law=result.law.name, params=result.params, exponent=_estimate(slopes[0], draws, level)),
+        Approach3(law=result.law.name, params=result.params, exponent=estimate_of(slopes[0], draws, level)),
         draws,
         per_budget,
         findings,

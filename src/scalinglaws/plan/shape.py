@@ -42,7 +42,7 @@ import numpy as np
 from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
 from scalinglaws.laws.universality import PARAMS_PER_LAYER, Universality, shape_power_law
-from scalinglaws.plan.compute_optimal import Estimate, _estimate
+from scalinglaws.plan.compute_optimal import Estimate, estimate_of
 
 __all__ = [
     "Reference",
@@ -235,7 +235,7 @@ def _level(result: FitResult, level: float | None, has: bool) -> float | None:
 
 
 def _split(values: np.ndarray, has: bool, level: float | None) -> Estimate:
-    return _estimate(float(values[0]), values[1:] if has else None, level)
+    return estimate_of(float(values[0]), values[1:] if has else None, level)
 
 
 # ----- public API -------------------------------------------------------------------------------------------

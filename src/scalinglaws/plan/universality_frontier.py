@@ -45,7 +45,7 @@ from scipy.optimize import minimize
 from scalinglaws.errors import PlanError
 from scalinglaws.fit.result import FitResult
 from scalinglaws.laws.universality import PARAMS_PER_LAYER, TERMS, Universality, shape_power_law
-from scalinglaws.plan.compute_optimal import ComputePlan, Estimate, _estimate, compute_optimal
+from scalinglaws.plan.compute_optimal import ComputePlan, Estimate, compute_optimal, estimate_of
 from scalinglaws.plan.shape import _Coefs, _law_of, _rows, aspect_ratio_range, snap_shape
 
 __all__ = [
@@ -228,7 +228,7 @@ def shape_optimal(
     ok = np.isfinite(n) & (n > 0)
 
     def est(values: np.ndarray) -> Estimate:
-        return _estimate(float(values[0]), np.where(ok, values, np.nan)[1:] if has else None, level)
+        return estimate_of(float(values[0]), np.where(ok, values, np.nan)[1:] if has else None, level)
 
     lo, hi = aspect_ratio_range(result, float(n[0]), tolerance=tolerance, level=level)
     method = (
@@ -282,11 +282,11 @@ def frontier_relations(
         shape = optimal_shape(result, params, level=level)
         aspect = shape.aspect_ratio
     else:
-        aspect = _estimate(float((m_p / l_p)[0]), (m_p / l_p)[1:] if has else None, level)
+        aspect = estimate_of(float((m_p / l_p)[0]), (m_p / l_p)[1:] if has else None, level)
 
     def est(values: np.ndarray) -> Estimate:
         values = np.broadcast_to(values, (len(theta),))
-        return _estimate(float(values[0]), values[1:] if has else None, level)
+        return estimate_of(float(values[0]), values[1:] if has else None, level)
 
     return FrontierRelations(
         c_N=est(s["c_N"]), alpha_N=est(alpha), c_D=est(c_d), a_D=est(beta), tokens_per_param=est(d / n),

@@ -6,12 +6,13 @@ Protocol (``shared/reference/measured.md`` section 2): the standard zero-shot ru
 MAE in accuracy points averaged over problems, per group (MMLU / other / all). No run of a held-out size
 is in the forecaster's training data (see ``scalinglaws.forecast.data``).
 
-Methods: ``neural`` (the shipped weights; its context tokens carry the run's LAMBADA loss at the observed
-checkpoints only, looked up in the bundled data), optionally ``--ablation NAME=WEIGHTS`` for other trained
-models (e.g. with the synthetic prior, or
-``scalinglaws forecast-train --reference-features``: cross-run logistic-law features, see
-``scalinglaws.forecast.reference``), ``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA
-loss, fitted on the training-size runs, given the true future loss), ``logistic-loss-others`` (the same law
+Methods: ``neural`` (the shipped ensemble of three seeds; its context tokens carry the run's LAMBADA loss at
+the observed checkpoints only, looked up in the bundled data, and its queries read cross-run reference
+features, see ``scalinglaws.forecast.reference``), optionally ``--ablation NAME=WEIGHTS`` for other trained
+models (e.g. ``scalinglaws forecast-train --no-reference-features --seeds 0``, the session-1 recipe),
+``logistic-loss`` (oracle: the paper's logistic law in log LAMBADA loss, fitted on the training-size runs,
+given the true future loss), ``logistic-loss-forecast`` (the same law at the loss forecast from the
+context: no oracle), ``logistic-loss-others`` (the same law
 fitted on every other standard run, held-out sizes included: ``measured.md``'s recipe), ``sigmoid-tokens``,
 ``line3`` and ``last-value``. Among the harness's scores it prints ``rank_runs``: the pairwise ranking
 accuracy of the held-out runs at each (task, target checkpoint), "which model is better".
@@ -19,7 +20,8 @@ accuracy of the held-out runs at each (task, target checkpoint), "which model is
 The same leaderboards come from the command line::
 
     scalinglaws backtest pythia --split time --context-fraction 0.1,0.2,0.4 \
-        --methods neural,logistic-loss,logistic-loss-others,sigmoid-tokens,line3,last-value
+        --methods neural,logistic-loss,logistic-loss-forecast,logistic-loss-others,sigmoid-tokens,line3,\
+last-value
 
 Usage:
     .venv/bin/python bench/forecast_pythia.py [--fractions 0.1,0.2,0.4] [--ablation neural-nosyn=PATH]
@@ -54,7 +56,14 @@ def main() -> None:
         name, _, path = spec.partition("=")
         methods.append(NeuralMethod(weights=path, name=name))
     if not args.no_baselines:
-        names = ["logistic-loss", "logistic-loss-others", "sigmoid-tokens", "line3", "last-value"]
+        names = [
+            "logistic-loss",
+            "logistic-loss-forecast",
+            "logistic-loss-others",
+            "sigmoid-tokens",
+            "line3",
+            "last-value",
+        ]
         methods += [get_method(name) for name in names]
     lines = []
     for f in (float(v) for v in args.fractions.split(",")):

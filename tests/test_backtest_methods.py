@@ -26,10 +26,12 @@ def trajectory(run: str, task: str, tokens, values) -> pd.DataFrame:
 
 
 def test_last_value_and_line3_extend_each_trajectory() -> None:
-    train = pd.concat([
-        trajectory("m", "piqa", [1e9, 2e9, 4e9, 8e9], [0.50, 0.90, 0.55, 0.60]),
-        trajectory("n", "piqa", [1e9, 2e9], [0.40, 0.45]),
-    ])
+    train = pd.concat(
+        [
+            trajectory("m", "piqa", [1e9, 2e9, 4e9, 8e9], [0.50, 0.90, 0.55, 0.60]),
+            trajectory("n", "piqa", [1e9, 2e9], [0.40, 0.45]),
+        ]
+    )
     test = pd.concat([trajectory("m", "piqa", [3.2e10], np.nan), trajectory("n", "piqa", [8e9], np.nan)])
     assert LastValue().fit(train, EVALS).predict(test).mean.tolist() == [0.60, 0.45]
     # line through (log 2e9, .9), (log 4e9, .55), (log 8e9, .6): slope -0.15 per ln 2, mean .6833 at log 4e9;
@@ -38,11 +40,23 @@ def test_last_value_and_line3_extend_each_trajectory() -> None:
 
 
 def test_last_value_across_runs_is_the_best_training_value_of_the_series() -> None:
-    runs = pd.DataFrame({"run": list("abc"), "params": 1e8, "tokens": 1e9, "flops": [1e18, 2e18, 3e18],
-                         "loss": [3.0, 2.5, 2.7]})
+    runs = pd.DataFrame(
+        {
+            "run": list("abc"),
+            "params": 1e8,
+            "tokens": 1e9,
+            "flops": [1e18, 2e18, 3e18],
+            "loss": [3.0, 2.5, 2.7],
+        }
+    )
     assert LastValue().fit(runs, RUNS).predict(runs.iloc[:1]).mean.tolist() == [2.5]
-    evals = pd.concat([trajectory("a", "piqa", [1e9], [0.6]), trajectory("b", "piqa", [1e9], [0.7]),
-                       trajectory("a", "sciq", [1e9], [0.8])])
+    evals = pd.concat(
+        [
+            trajectory("a", "piqa", [1e9], [0.6]),
+            trajectory("b", "piqa", [1e9], [0.7]),
+            trajectory("a", "sciq", [1e9], [0.8]),
+        ]
+    )
     cross = Setting(kind="evals", target="value", keys=("run", "task"), series=("task",), trajectory=False)
     test = pd.concat([trajectory("c", "sciq", [1e9], np.nan), trajectory("c", "piqa", [1e9], np.nan)])
     assert LastValue().fit(evals, cross).predict(test).mean.tolist() == [0.8, 0.7]
@@ -87,8 +101,15 @@ def simulated_runs(noise: float, seed: int = 0) -> pd.DataFrame:
     N, D = N.ravel(), D.ravel()
     theta = np.array([1.8, 400.0, 1500.0, 0.34, 0.3])
     loss = get_law("chinchilla").predict({"params": N, "tokens": D}, theta)
-    return pd.DataFrame({"run": [f"r{i}" for i in range(N.size)], "params": N, "tokens": D,
-                         "flops": 6 * N * D, "loss": loss * np.exp(noise * rng.standard_normal(N.size))})
+    return pd.DataFrame(
+        {
+            "run": [f"r{i}" for i in range(N.size)],
+            "params": N,
+            "tokens": D,
+            "flops": 6 * N * D,
+            "loss": loss * np.exp(noise * rng.standard_normal(N.size)),
+        }
+    )
 
 
 def test_law_method_fits_on_train_and_gives_seeded_ordered_quantiles() -> None:
@@ -119,7 +140,13 @@ def test_law_methods_say_why_they_do_not_apply() -> None:
 
 def test_registry_offers_every_law_and_the_baselines() -> None:
     names = available_methods()
-    assert names[:4] == ["last-value", "line3", "logistic-loss", "logistic-loss-others"]
+    assert names[:5] == [
+        "last-value",
+        "line3",
+        "logistic-loss",
+        "logistic-loss-forecast",
+        "logistic-loss-others",
+    ]
     assert set(available_laws()) <= set(names)
     assert isinstance(get_method("kaplan", bootstrap=10), LawMethod)
     with pytest.raises(BacktestError, match="unknown method 'nope'; available: last-value"):

@@ -20,8 +20,15 @@ def _table() -> pd.DataFrame:
             loss = 4.0 - 0.3 * i - (0.1 if run == "c" else 0.0)
             acc = 0.3 + shift + 0.4 / (1 + np.exp(3.0 * (np.log(loss) - np.log(2.5))))
             rows.append({"run": run, "task": "piqa", "metric": "acc", "step": step, "value": acc})
-            rows.append({"run": run, "task": "lambada_openai", "metric": "ppl", "step": step,
-                         "value": float(np.exp(loss))})
+            rows.append(
+                {
+                    "run": run,
+                    "task": "lambada_openai",
+                    "metric": "ppl",
+                    "step": step,
+                    "value": float(np.exp(loss)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -63,3 +70,44 @@ def test_logistic_errors() -> None:
     few = LogisticLoss(reference=scores.head(3), losses=loss_table(table)).fit(scores, SETTING)
     with pytest.raises(BacktestError, match="fewer than 5 reference points for piqa/acc"):
         few.predict(scores.head(2).drop(columns="value"))
+
+
+def test_loss_forecast_places_the_test_run_between_the_reference_curves() -> None:
+    table = _table().assign(tokens=lambda f: f["step"] * 1e6)
+    steps = np.array([1, 2, 4, 8, 16, 32, 64, 128])
+    bend = 1 + 0.5 * np.exp(-steps / 20)  # the shared schedule's bend: no power law
+    rows = []
+    for run, level in (("a", 4.0), ("c", 3.0), ("m", 3.5)):
+        for st, b in zip(steps, bend, strict=True):
+            loss = level * b * st**-0.1
+            acc = 0.3 + 0.4 / (1 + np.exp(3.0 * (np.log(loss) - np.log(2.5))))
+            rows += [
+                {"run": run, "task": "piqa", "metric": "acc", "step": st, "tokens": st * 1e6, "value": acc},
+                {
+                    "run": run,
+                    "task": "lambada_openai",
+                    "metric": "ppl",
+                    "step": st,
+                    "tokens": st * 1e6,
+                    "value": float(np.exp(loss)),
+                },
+            ]
+    table = pd.DataFrame(rows)
+    losses = loss_table(table)
+    scores = table[table["metric"] == "acc"]
+    context = scores[(scores["run"] == "m") & (scores["step"] <= 8)]
+    test = scores[(scores["run"] == "m") & (scores["step"] > 8)]
+    ref = scores[scores["run"] != "m"]
+    method = get_method("logistic-loss-forecast", reference=ref, losses=losses).fit(context, SETTING)
+    oracle = LogisticLoss(reference=ref, losses=losses).fit(context, SETTING)
+    got, best = (
+        method.predict(test.drop(columns="value")).mean,
+        oracle.predict(test.drop(columns="value")).mean,
+    )
+    np.testing.assert_allclose(got, best, atol=2e-3)  # the forecast loss is the true one here
+    # without the future truth: the losses of run m after step 8 are never read
+    blind = losses[~((losses["run"] == "m") & (losses["step"] > 8))]
+    method = get_method("logistic-loss-forecast", reference=ref, losses=blind).fit(context, SETTING)
+    np.testing.assert_allclose(method.predict(test.drop(columns="value")).mean, got)
+    with pytest.raises(BacktestError, match="run z has no context rows"):
+        method.predict(test.assign(run="z").drop(columns="value"))

@@ -223,3 +223,22 @@ def test_profile_command_on_a_tiny_random_model(tmp_path) -> None:
     assert 0.5 < float(np.median(prof.token_losses[1:])) < 10
     bad = run("profile", str(tmp_path / "missing"), "--text", str(tmp_path / "val.txt"))
     assert bad.exit_code == 2 and "not a folder" in bad.output
+
+
+def test_forecast_train_writes_an_ensemble_of_its_seeds(tmp_path) -> None:
+    pytest.importorskip("torch")
+    from scalinglaws.forecast.ensemble import ForecasterEnsemble, load_forecaster
+
+    out = tmp_path / "ens.pt"
+    res = run(
+        "forecast-train", "--out", str(out), "--steps", "2", "--no-reference-features", "--seeds", "3,4"
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        "ens.json" in res.output and (tmp_path / "ens-0.pt").is_file() and (tmp_path / "ens-1.pt").is_file()
+    )
+    fc = load_forecaster(out)
+    assert isinstance(fc, ForecasterEnsemble) and len(fc.members) == 2
+    assert [m.config.meta["train"]["seed"] for m in fc.members] == [3, 4]
+    bad = run("forecast-train", "--out", str(out), "--steps", "2", "--seeds", "1,x")
+    assert bad.exit_code == 2 and "--seeds '1,x'" in bad.output

@@ -9,6 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from scalinglaws.forecast.data import Problem, Trajectory, pad_batch  # noqa: E402
+from scalinglaws.forecast.ensemble import ForecasterEnsemble, load_forecaster  # noqa: E402
 from scalinglaws.forecast.errors import ForecastError, ProfileError  # noqa: E402
 from scalinglaws.forecast.neural import (  # noqa: E402
     Forecaster,
@@ -133,9 +134,12 @@ def test_save_load_round_trip(tiny: Forecaster, tmp_path) -> None:
 
 
 def test_shipped_weights_load_and_are_small() -> None:
-    pt = shipped_weights() / "pythia.pt"
-    assert pt.is_file() and pt.stat().st_size < 5 * 2**20
-    fc = Forecaster.load()
+    files = sorted(shipped_weights().glob("pythia*"))
+    assert sum(f.stat().st_size for f in files) < 5 * 2**20
+    fc = load_forecaster()
+    assert isinstance(fc, ForecasterEnsemble) and len(fc.members) == 3
+    assert fc.config.reference_features and fc.config.reference_loss == "runs"
+    assert all(m.curves is not None and m.reference is not None for m in fc.members)
     q = fc.predict([_problem(10, 5, 9)])[0]
     assert q.shape == (5, 5) and np.all(np.diff(q, axis=1) >= 0)
 

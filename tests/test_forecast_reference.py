@@ -8,9 +8,11 @@ import pytest
 
 from scalinglaws.forecast.data import Problem, Trajectory
 from scalinglaws.forecast.reference import (
+    LossCurves,
     ReferenceSet,
     _logistic,
     attach_references,
+    extrapolate_loss,
     fit_references,
     reference_features,
 )
@@ -99,3 +101,66 @@ def test_save_load_round_trip_keeps_the_option_and_the_laws(tmp_path) -> None:
     p = _problem(("r", "piqa", "acc", "0"))
     np.testing.assert_allclose(back.predict([p])[0], fc.predict([p])[0], atol=1e-7)
     assert ReferenceSet.from_dict(ref.to_dict()).to_dict() == ref.to_dict()
+
+
+def _curves() -> tuple[np.ndarray, LossCurves]:
+    t = np.geomspace(1e9, 3e11, 25)
+    shape = (t / 1e9) ** -0.12 * (1 + 0.3 * np.exp(-t / 2e10))  # not a power law: the schedule's bend
+    return t, LossCurves({"s": (t, 3.2 * shape), "m": (t, 2.8 * shape), "l": (t, 2.4 * shape)})
+
+
+def test_loss_curves_place_a_run_between_the_references() -> None:
+    t, curves = _curves()
+    shape = curves.curves["s"][1] / 3.2
+    for level in (3.0, 2.5, 3.6, 2.1):  # between two curves, and beyond the smallest / the largest
+        run = level * shape
+        got = curves.interpolate(t[:8], run[:8], t[10:])
+        np.testing.assert_allclose(got, run[10:], rtol=0.01)
+    # the power law, fitted to the same context, misses the bend that the curves carry
+    power = extrapolate_loss(t[:8], (2.6 * shape)[:8], t[10:])
+    assert np.max(np.abs(np.log(power / (2.6 * shape)[10:]))) > 0.03
+    assert curves.interpolate(t[:8], None, t[10:]) is None
+    assert curves.interpolate(t[:8], np.full(8, np.nan), t[10:]) is None
+    assert curves.without({"s", "m"}).interpolate(t[:8], (2.6 * shape)[:8], t[10:]) is None  # one curve
+    assert curves.interpolate(t[:8], (2.6 * shape)[:8], np.array([1e13])) is None  # beyond the curves
+    assert LossCurves.from_dict(curves.to_dict()).to_dict() == curves.to_dict()
+
+
+def test_reference_features_use_the_curves_and_fall_back_to_the_power_law() -> None:
+    t, curves = _curves()
+    run = 2.6 * curves.curves["s"][1] / 3.2
+    theta = np.array([0.5, -3.0, 1.0, 0.25])
+    with_curves = reference_features(theta, t[:8], run[:8], t[10:], 0.4, curves)
+    exact = _logistic(np.concatenate([[run[7]], run[10:]]), theta)
+    np.testing.assert_allclose(with_curves[:, 2], np.clip(exact[1:], -1, 2) - 0.5, atol=2e-3)
+    power = reference_features(theta, t[:8], run[:8], t[10:], 0.4)
+    np.testing.assert_allclose(reference_features(theta, t[:8], run[:8], t[10:], 0.4, LossCurves()), power)
+
+
+def test_attach_references_gives_each_group_the_other_groups_curves() -> None:
+    trajs = [_traj("a"), _traj("b"), _traj("c")]
+    curves = LossCurves.from_trajectories(trajs, runs={"a", "b"})
+    assert sorted(curves.curves) == ["a", "b"]
+    out = attach_references(trajs, curves=curves)
+    assert sorted(out[0].reference_curves.curves) == ["b"]
+    assert sorted(out[2].reference_curves.curves) == ["a", "b"]
+    grouped = attach_references(trajs, lambda run: "ab" if run in ("a", "b") else run, curves)
+    assert len(grouped[0].reference_curves) == 0
+
+
+def test_a_runs_model_saves_and_loads_its_curves(tmp_path) -> None:
+    trajs = [_traj("a"), _traj("b", shift=0.02), _traj("c", shift=-0.02)]
+    curves = LossCurves.from_trajectories(trajs)
+    trajs = attach_references(trajs, curves=curves)
+    cfg = ForecasterConfig(**{**CFG.to_dict(), "reference_loss": "runs", "quantiles": CFG.quantiles})
+    fc, _ = train(
+        trajs, cfg, TrainConfig(steps=3, batch_size=4), reference=fit_references(trajs), curves=curves
+    )
+    assert fc.curves is curves
+    back = Forecaster.load(fc.save(tmp_path / "m"))
+    assert back.config.reference_loss == "runs" and back.curves is not None
+    assert back.curves.to_dict() == curves.to_dict()
+    p = _problem(("r", "piqa", "acc", "0"))
+    np.testing.assert_allclose(back.predict([p])[0], fc.predict([p])[0], atol=1e-7)
+    with pytest.raises(Exception, match="reference_loss"):
+        ForecasterConfig(reference_loss="spline")

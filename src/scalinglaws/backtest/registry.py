@@ -9,7 +9,7 @@ method *instances*, whose class is imported where they are unpickled.
 Example:
     >>> names = available_methods()
     >>> names[:4], "chinchilla" in names, "neural" in names
-    (['last-value', 'line3', 'logistic-loss', 'logistic-loss-others'], True, True)
+    (['last-value', 'line3', 'logistic-loss', 'logistic-loss-forecast'], True, True)
     >>> get_method("power", bootstrap=0).bootstrap
     0
     >>> get_method("nope")  # doctest: +ELLIPSIS
@@ -36,6 +36,7 @@ Factory = Callable[..., Method]
 #: The package's plug-in methods: name -> ``"module:attribute"`` of a Method subclass or factory.
 PLUGINS = {
     "logistic-loss": "scalinglaws.forecast.baselines:LogisticLoss",
+    "logistic-loss-forecast": "scalinglaws.forecast.baselines:logistic_loss_forecast",
     "logistic-loss-others": "scalinglaws.forecast.baselines:logistic_loss_others",
     "neural": "scalinglaws.forecast.baselines:NeuralMethod",
 }

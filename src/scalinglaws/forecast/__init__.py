@@ -4,6 +4,10 @@
   (numpy only);
 * :mod:`~scalinglaws.forecast.neural`: the transformer with its quantile head, save/load, the shipped
   weights (torch);
+* :mod:`~scalinglaws.forecast.reference`: cross-run reference features (a task's logistic law in loss,
+  the run's loss placed between the training runs' loss curves; numpy only);
+* :mod:`~scalinglaws.forecast.ensemble`: several forecasters as one (averaged quantiles) and
+  :func:`~scalinglaws.forecast.ensemble.load_forecaster`, which reads either kind (torch);
 * :mod:`~scalinglaws.forecast.train`: the seeded CPU training recipe (torch);
 * :mod:`~scalinglaws.forecast.baselines`: the forecaster and the logistic law as backtest methods;
 * :mod:`~scalinglaws.forecast.profile`: per-word validation losses of a Hugging Face checkpoint;

@@ -176,7 +176,7 @@ def forecast_evals(
     the shipped Pythia model); ``loss_frame`` the rows holding the runs' LAMBADA perplexity (default: the
     table itself).
     """
-    from scalinglaws.forecast.neural import Forecaster
+    from scalinglaws.forecast.ensemble import load_forecaster
     from scalinglaws.forecast.profile import Profile, load_profile, profile_vector
 
     problems = problems_from_evals(
@@ -188,7 +188,7 @@ def forecast_evals(
         points=points,
         loss_frame=loss_frame,
     )
-    fc = Forecaster.load(model)
+    fc = load_forecaster(model)
     vec = None
     if profile is not None:
         prof = profile if isinstance(profile, Profile) else load_profile(profile)

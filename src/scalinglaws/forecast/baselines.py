@@ -9,6 +9,9 @@
   log perplexity (task ``lambada_openai``, metric ``ppl``), and the reference runs are the standard
   zero-shot runs of the training sizes (160m, 410m, 1b, 12b). It sees the future loss, which no forecaster
   from early checkpoints has: an oracle baseline.
+* ``logistic-loss-forecast`` (:func:`logistic_loss_forecast`): the same law at the loss forecast from the
+  test run's context losses (placed between the reference runs' loss curves), no future truth: a
+  context-only cross-run baseline.
 * ``logistic-loss-others`` (:func:`logistic_loss_others`): the same law fitted, for each test run, on every
   *other* standard zero-shot run, the other held-out sizes included (``measured.md``'s recipe): it also sees
   the full trajectories of larger and smaller held-out models, a second oracle.
@@ -41,6 +44,7 @@ __all__ = [
     "NeuralMethod",
     "fit_logistic",
     "logistic",
+    "logistic_loss_forecast",
     "logistic_loss_others",
     "loss_table",
     "reference_runs",
@@ -111,6 +115,10 @@ class LogisticLoss(Method):
         fitter: ``paper`` (the NeuNeu code's curve_fit recipe, see :func:`fit_logistic`) or ``scalinglaws``
             (the registered ``sigmoid`` law, rising only).
         others: fit each test run's law on every reference run but that one (``measured.md``'s recipe).
+        forecast_loss: instead of the true future loss, the loss forecast from each test run's context
+            losses, placed between the reference runs' loss curves (the power law in tokens where they
+            do not cover the targets; :mod:`scalinglaws.forecast.reference`): a context-only baseline
+            (``logistic-loss-forecast``), no oracle.
         name: the method's name in results (default ``logistic-loss``).
     """
 
@@ -123,14 +131,21 @@ class LogisticLoss(Method):
         losses: pd.DataFrame | None = None,
         fitter: str = "paper",
         others: bool = False,
+        forecast_loss: bool = False,
         name: str | None = None,
     ) -> None:
         self.reference = reference
         self.losses = losses
         self.fitter = fitter
         self.others = others
+        self.forecast_loss = forecast_loss
         if name:
             self.name = name
+        if forecast_loss:
+            self.description = (
+                "sigmoid of log LAMBADA loss per task across training-size runs, at the loss FORECAST from "
+                "the context (placed between the training runs' loss curves)"
+            )
         if others:
             self.description = (
                 "sigmoid of log LAMBADA loss per task across every OTHER standard run (held-out sizes "
@@ -162,7 +177,47 @@ class LogisticLoss(Method):
             rows_of.setdefault(key, []).append(i)
         self.groups_ = {key: self.ref_.iloc[rows] for key, rows in rows_of.items()}
         self.params_: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
+        if self.forecast_loss:
+            self._fit_loss_forecast(train, setting)
         return self
+
+    def _fit_loss_forecast(self, train: pd.DataFrame, setting: Setting) -> None:
+        """The reference runs' loss curves and each run's context losses, by training tokens."""
+        from scalinglaws.forecast.reference import LossCurves
+
+        time = setting.time
+        if time not in train.columns or time not in self.ref_.columns:
+            raise BacktestError(f"{self.name}: needs a {time!r} column to place the losses in training")
+        curves = {}
+        for run, g in self.ref_.drop_duplicates(["run", "step"]).groupby("run"):
+            g = g[g[time] > 0].sort_values(time)
+            curves[str(run)] = (g[time].to_numpy(float), g["_loss"].to_numpy(float))
+        self.curves_ = LossCurves(curves)
+        self.context_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for run, g in train.drop_duplicates(["run", "step"]).groupby("run"):
+            g = g[g[time] > 0].sort_values(time)
+            loss = np.array([self.loss_.get((str(run), int(st)), np.nan) for st in g["step"]])
+            self.context_[str(run)] = (g[time].to_numpy(float), loss)
+
+    def _forecast_losses(self, test: pd.DataFrame) -> np.ndarray:
+        """Each test row's loss forecast from its run's context (see ``forecast_loss``)."""
+        from scalinglaws.forecast.reference import extrapolate_loss
+
+        time = self.setting_.time
+        out = np.full(len(test), np.nan)
+        runs = test["run"].astype(str).to_numpy()
+        for run in dict.fromkeys(runs):
+            pos = runs == run
+            if run not in self.context_:
+                raise BacktestError(f"{self.name}: run {run} has no context rows to forecast its loss from")
+            tokens, loss = self.context_[run]
+            at = test.loc[pos, time].to_numpy(float)
+            pred = self.curves_.interpolate(tokens, loss, at)
+            pred = extrapolate_loss(tokens, loss, at) if pred is None else pred
+            if pred is None:
+                raise BacktestError(f"{self.name}: run {run} has no known loss in its context")
+            out[pos] = pred
+        return out
 
     def _params(self, key: tuple[str, ...], run: str) -> np.ndarray:
         """The law of series ``key``, fitted without ``run`` when fitting on the others."""
@@ -177,12 +232,15 @@ class LogisticLoss(Method):
         return self.params_[(key, left_out)]
 
     def predict(self, test: pd.DataFrame, quantiles: Sequence[float] = ()) -> Prediction:
-        loss = np.array(
-            [
-                self.loss_.get((str(r), int(s)), np.nan)
-                for r, s in test[["run", "step"]].itertuples(index=False)
-            ]
-        )
+        if self.forecast_loss:
+            loss = self._forecast_losses(test)
+        else:
+            loss = np.array(
+                [
+                    self.loss_.get((str(r), int(s)), np.nan)
+                    for r, s in test[["run", "step"]].itertuples(index=False)
+                ]
+            )
         if np.isnan(loss).any():
             i = int(np.flatnonzero(np.isnan(loss))[0])
             raise BacktestError(
@@ -194,6 +252,16 @@ class LogisticLoss(Method):
             pos = np.array([k == key for k in keys])
             out[pos] = logistic(loss[pos], self._params(key[:-1], key[-1]), self.fitter)
         return Prediction(out)
+
+
+def logistic_loss_forecast(**options: Any) -> LogisticLoss:
+    """``logistic-loss-forecast``: :class:`LogisticLoss` at the loss forecast from the context, no oracle.
+
+    Example:
+        >>> logistic_loss_forecast().forecast_loss
+        True
+    """
+    return LogisticLoss(forecast_loss=True, **{"name": "logistic-loss-forecast", **options})
 
 
 def logistic_loss_others(**options: Any) -> LogisticLoss:
@@ -259,7 +327,8 @@ class NeuralMethod(Method):
     """The neural forecaster as a backtest method: each test problem is forecast from its own context rows.
 
     Args:
-        weights: a saved forecaster (``X.pt`` beside ``X.json``); None: the shipped Pythia model.
+        weights: a saved forecaster (``X.pt`` beside ``X.json``) or ensemble (manifest ``X.json``); None:
+            the shipped Pythia model.
         name: the method's name in results (default ``neural``).
         losses: (run, step, loss) mean losses in nats for models that take context losses (default
             :func:`loss_table`: the LAMBADA loss of the bundled Pythia runs); only the context checkpoints'
@@ -298,9 +367,9 @@ class NeuralMethod(Method):
 
     def forecaster(self) -> Any:
         if self._forecaster is None:
-            from scalinglaws.forecast.neural import Forecaster
+            from scalinglaws.forecast.ensemble import load_forecaster
 
-            self._forecaster = Forecaster.load(self.weights)
+            self._forecaster = load_forecaster(self.weights)
         return self._forecaster
 
     def predict(self, test: pd.DataFrame, quantiles: Sequence[float] = ()) -> Prediction:

@@ -28,14 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from scalinglaws.forecast.errors import ForecastError
 
+if TYPE_CHECKING:
+    from scalinglaws.forecast.reference import LossCurves
+
 __all__ = [
     "HELD_OUT_SIZES",
+    "SHIPPED_SEEDS",
     "SCORE_METRICS",
     "Batch",
     "Problem",
@@ -49,6 +54,9 @@ __all__ = [
 #: of training (deduped, five-shot and batch-size ablations included), so no run of an evaluated model
 #: size, nor a near-replica of one, is ever seen.
 HELD_OUT_SIZES = ("70m", "1.4b", "2.8b", "6.9b")
+
+#: The seeds of the shipped model's members (an ensemble, :mod:`scalinglaws.forecast.ensemble`).
+SHIPPED_SEEDS = (0, 1, 2)
 
 #: Metrics that are scores in [0, 1] (others, such as perplexities, are not trajectories to forecast).
 SCORE_METRICS = ("acc", "acc_norm", "pct_stereotype")
@@ -70,6 +78,8 @@ class Trajectory:
             NaN where unknown, or None.
         reference: the logistic law (a, k, L0, b) of its task fitted without its own run, for the
             ``reference_features`` option (see :mod:`scalinglaws.forecast.reference`), or None.
+        reference_curves: the loss curves (:class:`~scalinglaws.forecast.reference.LossCurves`) of the
+            runs outside its own run group, for the ``reference_loss="runs"`` option, or None.
     """
 
     key: tuple[str, ...]
@@ -78,6 +88,7 @@ class Trajectory:
     stderr: np.ndarray | None = None
     loss: np.ndarray | None = None
     reference: np.ndarray | None = None
+    reference_curves: LossCurves | None = None
 
     def __len__(self) -> int:
         return len(self.tokens)

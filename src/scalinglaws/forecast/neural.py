@@ -48,7 +48,7 @@ from torch import nn
 from scalinglaws.errors import ArtifactError
 from scalinglaws.forecast.data import Batch, Problem, check_problem, pad_batch
 from scalinglaws.forecast.errors import ForecastError, ProfileError
-from scalinglaws.forecast.reference import N_REFERENCE_FEATURES, ReferenceSet, reference_features
+from scalinglaws.forecast.reference import N_REFERENCE_FEATURES, LossCurves, ReferenceSet, reference_features
 
 __all__ = [
     "Forecaster",
@@ -83,6 +83,9 @@ class ForecasterConfig:
             the run's training, in log tokens before its end (the last target).
         reference_features: whether each query also reads a cross-run reference relation's forecast
             (:mod:`scalinglaws.forecast.reference`; the relations are saved in the weights' JSON).
+        reference_loss: how the reference features extrapolate the run's loss: ``'power'`` (a power law
+            in tokens through the context losses) or ``'runs'`` (placed between the training runs' loss
+            curves, saved in the weights' JSON; the power law where they do not cover the tokens).
         meta: free-form notes (what it was trained on, how).
     """
 
@@ -98,6 +101,7 @@ class ForecasterConfig:
     loss_context: bool = False
     fraction_features: bool = False
     reference_features: bool = False
+    reference_loss: str = "power"
     meta: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +112,8 @@ class ForecasterConfig:
             raise ForecastError(f"profile must be None, 'raw' or 'histogram', got {self.profile!r}")
         if self.profile and self.profile_length < 1:
             raise ForecastError("a model with a profile token needs profile_length >= 1")
+        if self.reference_loss not in ("power", "runs"):
+            raise ForecastError(f"reference_loss must be 'power' or 'runs', got {self.reference_loss!r}")
         if self.d_model % self.n_heads:
             raise ForecastError(f"d_model {self.d_model} must be a multiple of n_heads {self.n_heads}")
         object.__setattr__(self, "quantiles", q)
@@ -371,7 +377,8 @@ def _tensors(batch: Batch) -> dict[str, torch.Tensor]:
 
 
 def shipped_weights() -> Path:
-    """The folder of the weights shipped in the package (``pythia.pt`` + ``pythia.json``)."""
+    """The folder of the weights shipped in the package: the manifest ``pythia.json`` of an ensemble
+    (:mod:`scalinglaws.forecast.ensemble`) and its members ``pythia-<i>.pt`` + ``pythia-<i>.json``."""
     return Path(__file__).resolve().parent / "weights"
 
 
@@ -382,6 +389,7 @@ class Forecaster:
         model: the network (put in eval mode).
         config: its configuration.
         reference: the cross-run reference relations of a ``reference_features`` model (saved with it).
+        curves: the training runs' loss curves of a ``reference_loss="runs"`` model (saved with it).
     """
 
     def __init__(
@@ -389,10 +397,12 @@ class Forecaster:
         model: NeuralForecaster,
         config: ForecasterConfig | None = None,
         reference: ReferenceSet | None = None,
+        curves: LossCurves | None = None,
     ) -> None:
         self.model = model.eval()
         self.config = config or model.cfg
         self.reference = reference
+        self.curves = curves
 
     @property
     def quantiles(self) -> tuple[float, ...]:
@@ -414,13 +424,16 @@ class Forecaster:
         doc: dict[str, Any] = {"format": FORMAT, "config": self.config.to_dict()}
         if self.reference is not None:
             doc["reference"] = self.reference.to_dict()
+        if self.curves is not None:
+            doc["reference_curves"] = self.curves.to_dict()
         base.with_suffix(".json").write_text(json.dumps(doc, indent=1) + "\n")
         return base.with_suffix(".pt")
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> Forecaster:
-        """Load a saved forecaster (``X.pt`` beside ``X.json``); None: the shipped Pythia model."""
-        base = Path(path) if path is not None else shipped_weights() / "pythia"
+    def load(cls, path: str | Path) -> Forecaster:
+        """Load a saved forecaster (``X.pt`` beside ``X.json``); an ensemble, or the shipped model (an
+        ensemble), loads with :func:`scalinglaws.forecast.ensemble.load_forecaster`."""
+        base = Path(path)
         base = base.with_suffix("") if base.suffix in (".pt", ".json") else base
         cfg_path, pt_path = base.with_suffix(".json"), base.with_suffix(".pt")
         for p in (cfg_path, pt_path):
@@ -440,7 +453,8 @@ class Forecaster:
         except Exception as exc:  # noqa: BLE001 - any unpickling/shape failure is one artifact error
             raise ArtifactError(f"{pt_path}: cannot load the weights ({str(exc).splitlines()[0]})") from None
         reference = ReferenceSet.from_dict(doc["reference"]) if "reference" in doc else None
-        return cls(model, config, reference)
+        curves = LossCurves.from_dict(doc["reference_curves"]) if "reference_curves" in doc else None
+        return cls(model, config, reference, curves)
 
     def check_profile(self, profile: np.ndarray | None) -> np.ndarray | None:
         """Validate a profile vector against the model; raise :class:`ProfileError` on a mismatch."""
@@ -503,7 +517,8 @@ class Forecaster:
         if not self.config.reference_features or self.reference is None:
             return None
         theta = self.reference.lookup(p.key)
-        return reference_features(theta, p.tokens, p.loss, p.targets, float(p.values[-1]))
+        curves = self.curves if self.config.reference_loss == "runs" else None
+        return reference_features(theta, p.tokens, p.loss, p.targets, float(p.values[-1]), curves)
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.model.parameters())

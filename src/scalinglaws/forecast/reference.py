@@ -9,9 +9,15 @@ oracle's future loss:
   ``logistic-loss``: :func:`scalinglaws.forecast.baselines.fit_logistic`) on the (loss, score) pairs of the
   TRAINING runs' trajectories. A series with fewer than ``min_points`` pairs, fewer than two runs, or whose
   fit fails has no reference.
-* **Extrapolated loss** L_hat(t): a power law in tokens, log L = c + s log t, fitted to the run's known
-  context losses at tokens >= 1/8 of the last one (slope clipped to [-0.3, 0]; flat with a single loss),
-  extended to each target. No future truth.
+* **Extrapolated loss** L_hat(t), from the run's known context losses only (no future truth), in one of
+  two ways. With reference **loss curves** (:class:`LossCurves`: the training runs' loss trajectories,
+  same data and schedule as the runs forecast, the ``reference_loss="runs"`` option), the run's log loss
+  is placed between two reference runs, log L_hat = (1 - w) log L_a + w log L_b, with w fitted by least
+  squares to the context losses at tokens >= 1/8 of the last one, for the adjacent pair (ordered by loss
+  at the last context point) that fits best; w may leave [0, 1] (a run smaller or larger than every
+  reference). Otherwise, or where the curves do not cover the tokens asked for, a power law in tokens,
+  log L = c + s log t, fitted to the same context losses (slope clipped to [-0.3, 0]; flat with a single
+  loss), extended to each target.
 * **Features** per target (:func:`reference_features`): 10 (g(L_hat(t)) - g(L_hat(t_last))), the change the
   reference predicts from the last observed checkpoint; 10 (y_last - g(L_hat(t_last))), the run's offset from
   the reference; g(L_hat(t)) - 0.5, the reference level (NaN, masked in the model, without a reference or
@@ -19,8 +25,9 @@ oracle's future loss:
 
 Training uses a reference fitted without the trajectory's own run: :func:`attach_references` fits, for each
 group of runs (the shipped model: a Pythia **size**, so a run's deduped twin and batch-size ablations are
-left out with it, a stricter leave-one-run-out), the relation on every other group. The shipped model's
-reference (fitted on every training trajectory) is stored in the weights' JSON (``"reference"``).
+left out with it, a stricter leave-one-run-out), the relation on every other group, and gives it the loss
+curves of the other groups only. A saved model's relations (fitted on every training trajectory) and
+curves are stored in its JSON (``"reference"``, ``"reference_curves"``).
 
 Example:
     >>> L = np.geomspace(1.5, 20.0, 12); y = 0.25 + 0.5 / (1 + np.exp(3.0 * (np.log(L) - 1.5)))
@@ -42,10 +49,12 @@ import numpy as np
 
 __all__ = [
     "N_REFERENCE_FEATURES",
+    "LossCurves",
     "ReferenceSet",
     "attach_references",
     "extrapolate_loss",
     "fit_references",
+    "interpolate_loss",
     "reference_features",
 ]
 
@@ -103,6 +112,103 @@ class ReferenceSet:
         return len(self.params)
 
 
+@dataclass(frozen=True)
+class LossCurves:
+    """Reference runs' validation-loss trajectories: run -> (tokens increasing, loss in nats > 0).
+
+    Example:
+        >>> t = np.geomspace(1e9, 3e11, 20)
+        >>> curves = LossCurves({"small": (t, 3.0 * (t / 1e9) ** -0.1), "big": (t, 2.5 * (t / 1e9) ** -0.1)})
+        >>> mid = 2.75 * (t / 1e9) ** -0.1
+        >>> np.round(curves.interpolate(t[:6], mid[:6], t[-2:]), 3).tolist() == np.round(mid[-2:], 3).tolist()
+        True
+        >>> sorted(curves.without({"big"}).curves)
+        ['small']
+    """
+
+    curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def from_trajectories(cls, trajs: Sequence[Any], runs: Sequence[str] | None = None) -> LossCurves:
+        """One curve per run (of ``runs``, default all) from trajectories with known losses."""
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for tr in trajs:
+            run = str(tr.key[0])
+            if tr.loss is None or run in out or (runs is not None and run not in runs):
+                continue
+            ok = np.isfinite(tr.loss) & (tr.loss > 0)
+            if ok.sum() >= 2:
+                out[run] = (np.asarray(tr.tokens, float)[ok], np.asarray(tr.loss, float)[ok])
+        return cls(out)
+
+    def without(self, runs: set[str]) -> LossCurves:
+        """The curves of every run but ``runs``."""
+        return LossCurves({r: c for r, c in self.curves.items() if r not in runs})
+
+    def interpolate(
+        self, ctx_tokens: np.ndarray, ctx_loss: np.ndarray | None, at: np.ndarray
+    ) -> np.ndarray | None:
+        """The run's loss at tokens ``at`` placed between two reference curves (module docstring); None
+        without context losses, or where fewer than two curves cover the context and ``at``."""
+        return interpolate_loss(self, ctx_tokens, ctx_loss, at)
+
+    def to_dict(self) -> dict[str, list[list[float]]]:
+        return {r: [t.tolist(), loss.tolist()] for r, (t, loss) in sorted(self.curves.items())}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> LossCurves:
+        return cls({r: (np.asarray(tl[0], float), np.asarray(tl[1], float)) for r, tl in d.items()})
+
+    def __len__(self) -> int:
+        return len(self.curves)
+
+
+def _context_points(
+    ctx_tokens: np.ndarray, ctx_loss: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(tokens, log loss) of the known context losses at tokens >= 1/8 of the last known one."""
+    if ctx_loss is None:
+        return None
+    t, loss = np.asarray(ctx_tokens, float), np.asarray(ctx_loss, float)
+    ok = np.isfinite(loss) & (loss > 0)
+    if not ok.any():
+        return None
+    t, logl = t[ok], np.log(loss[ok])
+    sel = t >= t[-1] / 8.0
+    return t[sel], logl[sel]
+
+
+def interpolate_loss(
+    curves: LossCurves, ctx_tokens: np.ndarray, ctx_loss: np.ndarray | None, at: np.ndarray
+) -> np.ndarray | None:
+    """:meth:`LossCurves.interpolate`."""
+    pts = _context_points(ctx_tokens, ctx_loss)
+    if pts is None:
+        return None
+    t, y = pts
+    at = np.atleast_1d(np.asarray(at, float))
+    lo, hi = min(t[0], at.min()), max(t[-1], at.max())
+    logs = []  # (log loss at the context points, at the targets) of every covering curve
+    for rt, rl in curves.curves.values():
+        if rt[0] <= lo * (1 + 1e-9) and rt[-1] >= hi * (1 - 1e-9):
+            x = np.log(rt)
+            logs.append((np.interp(np.log(t), x, np.log(rl)), np.interp(np.log(at), x, np.log(rl))))
+    if len(logs) < 2:
+        return None
+    logs.sort(key=lambda c: -c[0][-1])  # highest loss (smallest run) first
+    best: tuple[float, np.ndarray] | None = None
+    for (ca, ta), (cb, tb) in zip(logs[:-1], logs[1:], strict=True):
+        d = cb - ca
+        dd = float(d @ d)
+        if dd <= 1e-12:
+            continue
+        w = float(np.clip((y - ca) @ d / dd, -3.0, 4.0))
+        resid = float(np.mean((ca + w * d - y) ** 2))
+        if best is None or resid < best[0]:
+            best = (resid, ta + w * (tb - ta))
+    return None if best is None else np.exp(best[1])
+
+
 def fit_references(trajs: Sequence[Any], min_points: int = 8, min_runs: int = 2) -> ReferenceSet:
     """Fit the logistic law per series on the (loss, score) pairs of trajectories (with a ``key``,
     ``values`` and ``loss``); series with too few pairs or runs, or a failed fit, get none."""
@@ -129,18 +235,25 @@ def fit_references(trajs: Sequence[Any], min_points: int = 8, min_runs: int = 2)
     return ReferenceSet(out)
 
 
-def attach_references(trajs: Sequence[Any], group_of: Callable[[str], str] | None = None) -> list[Any]:
+def attach_references(
+    trajs: Sequence[Any],
+    group_of: Callable[[str], str] | None = None,
+    curves: LossCurves | None = None,
+) -> list[Any]:
     """Trajectories with ``reference`` set to the law fitted WITHOUT their own run group (``group_of(run)``,
     default the run itself: leave-one-run-out), so training never sees a relation fitted on its own
-    trajectory."""
+    trajectory; with ``curves``, ``reference_curves`` set to the curves of the runs outside the group."""
     group_of = group_of or (lambda run: run)
     groups = [group_of(str(tr.key[0])) for tr in trajs]
     out = list(trajs)
     for g in dict.fromkeys(groups):
         refs = fit_references([tr for tr, gr in zip(trajs, groups, strict=True) if gr != g])
+        mine = None
+        if curves is not None:
+            mine = curves.without({r for r in curves.curves if group_of(r) == g})
         for i, gr in enumerate(groups):
             if gr == g:
-                out[i] = replace(trajs[i], reference=refs.lookup(trajs[i].key))
+                out[i] = replace(trajs[i], reference=refs.lookup(trajs[i].key), reference_curves=mine)
     return out
 
 
@@ -155,18 +268,14 @@ def extrapolate_loss(
         ...                           np.array([4.0, 8.0])), 3).tolist()
         [3.24, 2.916]
     """
-    if ctx_loss is None:
+    pts = _context_points(ctx_tokens, ctx_loss)
+    if pts is None:
         return None
-    t, loss = np.asarray(ctx_tokens, float), np.asarray(ctx_loss, float)
-    ok = np.isfinite(loss) & (loss > 0)
-    if not ok.any():
-        return None
-    t, loss = t[ok], np.log(loss[ok])
-    sel = t >= t[-1] / 8.0
-    if sel.sum() < 2:
-        return np.full(len(np.atleast_1d(at)), np.exp(loss[-1]))
-    slope = float(np.clip(np.polyfit(np.log(t[sel]), loss[sel], 1)[0], -0.3, 0.0))
-    level = float(np.mean(loss[sel] - slope * np.log(t[sel])))
+    t, logl = pts
+    if len(t) < 2:
+        return np.full(len(np.atleast_1d(at)), np.exp(logl[-1]))
+    slope = float(np.clip(np.polyfit(np.log(t), logl, 1)[0], -0.3, 0.0))
+    level = float(np.mean(logl - slope * np.log(t)))
     return np.exp(level + slope * np.log(np.asarray(at, float)))
 
 
@@ -176,12 +285,16 @@ def reference_features(
     ctx_loss: np.ndarray | None,
     targets: np.ndarray,
     y_last: float,
+    curves: LossCurves | None = None,
 ) -> np.ndarray | None:
-    """(targets, 3) reference features (module docstring), or None without a reference or context loss."""
+    """(targets, 3) reference features (module docstring), or None without a reference or context loss;
+    the loss is extrapolated with ``curves`` where they cover the tokens, else with the power law."""
     if theta is None:
         return None
     at = np.concatenate([[float(ctx_tokens[-1])], np.asarray(targets, float)])
-    lhat = extrapolate_loss(ctx_tokens, ctx_loss, at)
+    lhat = None if curves is None else curves.interpolate(ctx_tokens, ctx_loss, at)
+    if lhat is None:
+        lhat = extrapolate_loss(ctx_tokens, ctx_loss, at)
     if lhat is None:
         return None
     g = _logistic(lhat, theta)

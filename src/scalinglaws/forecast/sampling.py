@@ -73,7 +73,10 @@ class Sampler:
             if out is not None and traj.reference is not None:  # the reference_features option
                 from scalinglaws.forecast.reference import reference_features
 
-                out = (*out, reference_features(traj.reference, out[0], out[4], out[2], float(out[1][-1])))
+                feats = reference_features(
+                    traj.reference, out[0], out[4], out[2], float(out[1][-1]), traj.reference_curves
+                )
+                out = (*out, feats)
             if out is not None:
                 return out
 

@@ -1,6 +1,8 @@
 """Training the neural forecaster on the CPU: seeded, reproducible, a few minutes. Imports torch.
 
-Recipe (the shipped model: :func:`train_shipped` with the defaults): 2,500 steps of AdamW (weight decay
+Recipe (the shipped model: :func:`train_shipped` with the defaults, three seeds averaged as an ensemble,
+each member reading cross-run reference features, see :mod:`scalinglaws.forecast.reference`): 2,500
+steps of AdamW (weight decay
 0.01), batch 128, learning rate 1e-3, linear warm-up over the first 5% of steps then cosine decay
 to 1% of the peak learning rate, gradient clipping at 1.0, pinball loss over the five quantiles averaged
 per problem. Batches mix real trajectories (:func:`~scalinglaws.forecast.data.training_trajectories`, MMLU
@@ -20,16 +22,17 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
 import torch
 
-from scalinglaws.forecast.data import Trajectory, training_trajectories
+from scalinglaws.forecast.data import SHIPPED_SEEDS, Trajectory, training_trajectories
+from scalinglaws.forecast.ensemble import ForecasterEnsemble
 from scalinglaws.forecast.errors import ForecastError
 from scalinglaws.forecast.neural import Forecaster, ForecasterConfig, _tensors, pinball_loss
-from scalinglaws.forecast.reference import ReferenceSet, attach_references, fit_references
+from scalinglaws.forecast.reference import LossCurves, ReferenceSet, attach_references, fit_references
 from scalinglaws.forecast.sampling import Sampler
 
 __all__ = ["TrainConfig", "train", "train_shipped"]
@@ -84,12 +87,14 @@ def train(
     log: Callable[[str], None] | None = None,
     log_every: int = 250,
     reference: ReferenceSet | None = None,
+    curves: LossCurves | None = None,
 ) -> tuple[Forecaster, list[dict[str, float]]]:
     """Train a forecaster from scratch; returns it and the loss history (one entry per ``log_every``).
 
     With ``reference_features``, the trajectories' own ``reference`` laws (fitted without their run, see
     :func:`~scalinglaws.forecast.reference.attach_references`) feed training, and ``reference`` (fitted on
-    every training run) is saved with the model for forecasting."""
+    every training run) is saved with the model for forecasting; so are the loss ``curves`` of a
+    ``reference_loss="runs"`` model (training reads each trajectory's own ``reference_curves``)."""
     cfg = config or TrainConfig()
     mcfg = model_config or ForecasterConfig()
     if mcfg.profile:
@@ -144,29 +149,33 @@ def train(
     meta["seconds"] = round(time.perf_counter() - t0, 1)
     meta["final_pinball"] = history[-1]["loss"]
     mcfg = ForecasterConfig.from_dict({**mcfg.to_dict(), "meta": meta})
-    return Forecaster(model, mcfg, reference if mcfg.reference_features else None), history
+    keep = mcfg.reference_features
+    runs_curves = curves if keep and mcfg.reference_loss == "runs" else None
+    return Forecaster(model, mcfg, reference if keep else None, runs_curves), history
 
 
-def train_shipped(
-    config: TrainConfig | None = None,
-    log: Callable[[str], None] | None = None,
-    loss_context: bool = True,
-    fraction_features: bool = False,
-    reference_features: bool = False,
-) -> tuple[Forecaster, list[dict[str, float]]]:
-    """Train the shipped Pythia model: :func:`training_trajectories` (held-out sizes excluded), the
-    default architecture and recipe (``fraction_features``: the ablation that also tells each query how
-    far it lies before the end of training; ``reference_features``: queries also read each task's
-    logistic law in log loss fitted on the training runs, the training trajectories' own law fitted
-    without every run of their Pythia size, the saved law on all training runs)."""
+def _shipped_setup(
+    loss_context: bool,
+    fraction_features: bool,
+    reference_features: bool,
+    reference_loss: str,
+    exclude_sizes: Sequence[str] = (),
+) -> tuple[list[Trajectory], ForecasterConfig, ReferenceSet | None, LossCurves | None]:
+    """The shipped model's training trajectories (references attached), config, saved references."""
     from scalinglaws import datasets
 
     frame = datasets.load("pythia").table
     real = training_trajectories(frame)
-    reference = None
+    if exclude_sizes:
+        size_of = dict(zip(frame["run"].astype(str), frame["size"].astype(str), strict=True))
+        real = [tr for tr in real if size_of.get(str(tr.key[0])) not in set(exclude_sizes)]
+    reference = curves = None
     if reference_features:
         size_of = dict(zip(frame["run"].astype(str), frame["size"].astype(str), strict=True))
-        real = attach_references(real, lambda run: size_of.get(run, run))
+        if reference_loss == "runs":
+            standard = ~frame["deduped"].astype(bool) & frame["variant"].isin(["standard", "bf16"])
+            curves = LossCurves.from_trajectories(real, set(frame.loc[standard, "run"].astype(str)))
+        real = attach_references(real, lambda run: size_of.get(run, run), curves)
         reference = fit_references(real)
     mcfg = ForecasterConfig(
         d_model=64,
@@ -176,11 +185,13 @@ def train_shipped(
         loss_context=loss_context,
         fraction_features=fraction_features,
         reference_features=reference_features,
+        reference_loss=reference_loss,
         meta={
             "data": "bundled pythia evals, every run except sizes 70m, 1.4b, 2.8b, 6.9b "
             "(standard, deduped, zero- and five-shot, batch-size ablations); metrics acc, acc_norm, "
             "pct_stereotype; step 0 dropped; context losses: the run's LAMBADA log-perplexity at each "
-            "observed checkpoint (hidden in 20% of samples)",
+            "observed checkpoint (hidden in 20% of samples)"
+            + (f"; also without sizes {', '.join(exclude_sizes)}" if exclude_sizes else ""),
             "trajectories": len(real),
         },
     )
@@ -190,4 +201,52 @@ def train_shipped(
             f"trajectories ({len(reference or ())} series, saved in this JSON); in training, each "
             "trajectory's law is fitted without every run of its size"
         )
-    return train(real, mcfg, config, log=log, reference=reference)
+        if curves is not None:
+            mcfg.meta["reference_curves"] = (
+                "LAMBADA loss curves of the standard training-size runs "
+                f"({', '.join(sorted(curves.curves))}); "
+                "in training, each trajectory's loss is placed between the curves of the other sizes"
+            )
+    return real, mcfg, reference, curves
+
+
+def train_shipped(
+    config: TrainConfig | None = None,
+    log: Callable[[str], None] | None = None,
+    loss_context: bool = True,
+    fraction_features: bool = False,
+    reference_features: bool = True,
+    reference_loss: str = "runs",
+    seeds: Sequence[int] | None = SHIPPED_SEEDS,
+    exclude_sizes: Sequence[str] = (),
+) -> tuple[Forecaster | ForecasterEnsemble, list[dict[str, float]]]:
+    """Train the shipped Pythia model (the defaults): :func:`training_trajectories` (held-out sizes
+    excluded), the default architecture and recipe, one model per seed of ``seeds`` (default
+    :data:`SHIPPED_SEEDS`), returned as a :class:`~scalinglaws.forecast.ensemble.ForecasterEnsemble` with
+    the histories one after another (each entry with its ``seed``); each member is the model trained alone
+    with its seed. ``seeds`` None: one model of ``config.seed``.
+
+    Options: ``fraction_features``, the ablation that also tells each query how far it lies before the
+    end of training; ``reference_features``, queries also read each task's logistic law in log loss
+    fitted on the training runs (the training trajectories' own law fitted without every run of their
+    Pythia size; the saved law on all training runs); ``reference_loss="runs"``, the run's loss is
+    forecast from the loss curves of the standard training-size runs (in training, of the other sizes),
+    ``"power"`` by a power law in tokens through its context losses; ``exclude_sizes``, Pythia sizes left
+    out of training as well (the cross-fitted models that calibrate the intervals)."""
+    real, mcfg, reference, curves = _shipped_setup(
+        loss_context, fraction_features, reference_features, reference_loss, exclude_sizes
+    )
+    cfg = config or TrainConfig()
+    if seeds is None or len(seeds) == 1:
+        cfg = replace(cfg, seed=int(seeds[0])) if seeds else cfg
+        return train(real, mcfg, cfg, log=log, reference=reference, curves=curves)
+    members, histories = [], []
+    for seed in seeds:
+        if log:
+            log(f"seed {seed}")
+        fc, history = train(
+            real, mcfg, replace(cfg, seed=int(seed)), log=log, reference=reference, curves=curves
+        )
+        members.append(fc)
+        histories.extend({**h, "seed": float(seed)} for h in history)
+    return ForecasterEnsemble(members), histories

@@ -33,13 +33,35 @@ from __future__ import annotations
 import argparse
 import time
 
+import pandas as pd
+
 from scalinglaws import datasets
 from scalinglaws.backtest import TimeSplit, backtest, get_method, select_data
 from scalinglaws.forecast.baselines import NeuralMethod
 from scalinglaws.forecast.data import HELD_OUT_SIZES
 
 RUNS = [f"pythia-{s}" for s in HELD_OUT_SIZES]
+#: The issue's baselines (the oracle logistic law, a per-task sigmoid in log tokens, last value), then
+#: every other non-neural method.
+ISSUE_BASELINES = ("logistic-loss", "sigmoid-tokens", "last-value")
 SHOW = ["mae", "mae_median", "rank_acc", "rank_runs", "cov50", "cov80", "floor_stderr", "floor_jitter"]
+
+
+def _ratios(group: pd.DataFrame) -> str:
+    """The neural MAE over the best baseline's: of the issue's three, and of every non-neural method."""
+    mae = dict(zip(group["method"], group["mae"], strict=True))
+    if "neural" not in mae:
+        return ""
+    issue = {m: v for m, v in mae.items() if m in ISSUE_BASELINES}
+    other = {m: v for m, v in mae.items() if not m.startswith("neural")}
+    parts = []
+    for label, pool in (("the issue's baselines", issue), ("every baseline", other)):
+        if pool:
+            best = min(pool, key=pool.get)
+            parts.append(
+                f"{mae['neural'] / pool[best]:.2f}x the best of {label} ({best} {pool[best]:.3f})"
+            )
+    return "\nneural MAE: " + "; ".join(parts) + "\n"
 
 
 def main() -> None:
@@ -85,6 +107,7 @@ def main() -> None:
                     for c in SHOW
                 ]
                 lines.append(f"| {r['method']} | " + " | ".join(cells) + " |")
+            lines.append(_ratios(g))
         print("\n".join(lines[start:]), flush=True)
     if args.markdown:
         with open(args.markdown, "w") as fh:

@@ -176,7 +176,9 @@ def forecast_calibrate(
 
     Each training size is forecast by an ensemble of the same recipe trained without it; one factor per
     task group (MMLU subjects / the rest) and level (50%, 80%) rescales the intervals around the median.
-    The shipped model: about 75 minutes of CPU (4 ensembles of 3 seeds), halved by --workers 2.
+    The shipped recipe: about an hour of CPU (4 ensembles of 3 seeds), halved by --workers 2. On the shipped
+    model it widened the non-MMLU intervals that were already too wide, so it is not applied there
+    (BENCHMARKS.md): an ablation.
     """
     from scalinglaws.forecast.crossfit import calibrate
 

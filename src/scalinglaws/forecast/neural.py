@@ -34,7 +34,6 @@ Example (no torch needed for the config):
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -530,19 +529,3 @@ class Forecaster:
             f"profile={c.profile!r})"
         )
 
-
-def interval_level(quantiles: Sequence[float], level: float) -> tuple[int, int]:
-    """Indices of the quantiles bounding a central ``level`` interval (0.8 -> q0.1, q0.9).
-
-    Example:
-        >>> interval_level((0.1, 0.25, 0.5, 0.75, 0.9), 0.8)
-        (0, 4)
-    """
-    q = list(quantiles)
-    idx = []
-    for want in ((1 - level) / 2, (1 + level) / 2):
-        hits = [i for i, v in enumerate(q) if math.isclose(want, v)]
-        if not hits:
-            raise ForecastError(f"no {level:.0%} interval among the quantiles {q}")
-        idx.append(hits[0])
-    return idx[0], idx[1]

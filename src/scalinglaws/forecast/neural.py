@@ -437,7 +437,10 @@ class Forecaster:
         cfg_path, pt_path = base.with_suffix(".json"), base.with_suffix(".pt")
         for p in (cfg_path, pt_path):
             if not p.is_file():
-                raise ArtifactError(f"{p}: no such forecaster file (a model is X.pt beside X.json)")
+                raise ArtifactError(
+                    f"{p}: no such forecaster file (a model is X.pt beside X.json; an ensemble, the "
+                    "manifest X.json)"
+                )
         try:
             doc = json.loads(cfg_path.read_text())
         except (OSError, ValueError) as exc:

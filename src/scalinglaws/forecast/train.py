@@ -1,16 +1,16 @@
-"""Training the neural forecaster on the CPU: seeded, reproducible, a few minutes. Imports torch.
+"""Training the neural forecaster on the CPU: seeded, reproducible, minutes per model. Imports torch.
 
 Recipe (the shipped model: :func:`train_shipped` with the defaults, three seeds averaged as an ensemble,
-each member reading cross-run reference features, see :mod:`scalinglaws.forecast.reference`): 2,500
-steps of AdamW (weight decay
-0.01), batch 128, learning rate 1e-3, linear warm-up over the first 5% of steps then cosine decay
-to 1% of the peak learning rate, gradient clipping at 1.0, pinball loss over the five quantiles averaged
-per problem. Batches mix real trajectories (:func:`~scalinglaws.forecast.data.training_trajectories`, MMLU
-subtasks sampled at 0.3x the weight of the others, since 57 near-chance MMLU subjects would otherwise
-dominate). The synthetic prior (``synthetic_fraction``) is off in the shipped model: on the Pythia
-benchmark a 30% mix raised the MAE slightly and widened the intervals (BENCHMARKS.md). Reproducibility:
-numpy and torch are seeded, deterministic algorithms are on, and the thread count is fixed (results can
-still differ across torch builds and CPUs).
+each member reading cross-run reference features, see :mod:`scalinglaws.forecast.reference`): 2,500 steps
+of AdamW (weight decay 0.01), batch 128, learning rate 1e-3, linear warm-up over the first 5% of steps then
+cosine decay to 1% of the peak learning rate, gradient clipping at 1.0, pinball loss over the five
+quantiles averaged per problem. Batches mix real trajectories
+(:func:`~scalinglaws.forecast.data.training_trajectories`, MMLU subtasks sampled at 0.3x the weight of the
+others, since 57 near-chance MMLU subjects would otherwise dominate). The synthetic prior
+(``synthetic_fraction``) is off in the shipped model: on the Pythia benchmark a 30% mix lowered the
+non-MMLU error but widened intervals that were already too wide and cost MMLU a little (BENCHMARKS.md).
+Reproducibility: numpy and torch are seeded, deterministic algorithms are on, and the thread count is fixed
+(results can still differ across torch builds and CPUs).
 
 Example (no torch needed for the settings):
     >>> TrainConfig().steps > 0

@@ -139,7 +139,7 @@ def forecast_train(
     """Train the forecaster on the bundled Pythia evals (held-out sizes excluded), on the CPU.
 
     The defaults reproduce the shipped weights: three seeds of 2,500 steps with cross-run references,
-    about 20 minutes on one core.
+    about 15 minutes on one core.
     """
     from scalinglaws.forecast.train import TrainConfig, train_shipped
 

@@ -6,9 +6,10 @@ task groups (near-chance MMLU subjects against rising benchmarks). The fix here 
 for each central level (80%: q0.1 to q0.9) and each target, the normalised error r = (y - median) /
 (q_hi - median) above the median, (median - y) / (median - q_lo) below it; the factor is the level-th
 quantile of r over the calibration targets, so the rescaled interval holds that share of them. Forecasts are
-rescaled around the median (which never moves) and re-sorted, so quantiles stay non-crossing. The shipped
-model's factors come from cross-fitting: each training size forecast by an ensemble trained without it
-(``scalinglaws forecast-calibrate``).
+rescaled around the median (which never moves) and re-sorted, so quantiles stay non-crossing.
+``scalinglaws forecast-calibrate`` fits the factors by cross-fitting (each training size forecast by an
+ensemble trained without it); on the shipped model they made held-out coverage worse, so it carries none
+(BENCHMARKS.md).
 
 Example:
     >>> q = (0.1, 0.25, 0.5, 0.75, 0.9)
@@ -106,12 +107,13 @@ def fit_calibration(
     the problems' tasks; a group with fewer than ``min_targets`` known targets keeps its intervals (1.0)."""
     if not len(preds) == len(truths) == len(tasks):
         raise ForecastError(f"{len(preds)} forecasts, {len(truths)} truths and {len(tasks)} tasks")
+    group_of = [next((g for g in groups if fnmatch.fnmatchcase(task, g)), None) for task in tasks]
     out = []
     for pattern in groups:
         mine = [
             (np.asarray(p, float), np.asarray(t, float))
-            for p, t, task in zip(preds, truths, tasks, strict=True)
-            if next((g for g in groups if fnmatch.fnmatchcase(task, g)), None) == pattern
+            for p, t, g in zip(preds, truths, group_of, strict=True)
+            if g == pattern
         ]
         factors = {}
         for level in levels:

@@ -54,7 +54,6 @@ __all__ = [
     "attach_references",
     "extrapolate_loss",
     "fit_references",
-    "interpolate_loss",
     "reference_features",
 ]
 
@@ -127,6 +126,12 @@ class LossCurves:
     """
 
     curves: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _logs: list[tuple[float, float, np.ndarray, np.ndarray]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # token range, log tokens and log loss of each curve, once: interpolate runs for every training sample
+        logs = [(t[0], t[-1], np.log(t), np.log(loss)) for t, loss in self.curves.values()]
+        object.__setattr__(self, "_logs", logs)
 
     @classmethod
     def from_trajectories(cls, trajs: Sequence[Any], runs: Sequence[str] | None = None) -> LossCurves:
@@ -150,7 +155,31 @@ class LossCurves:
     ) -> np.ndarray | None:
         """The run's loss at tokens ``at`` placed between two reference curves (module docstring); None
         without context losses, or where fewer than two curves cover the context and ``at``."""
-        return interpolate_loss(self, ctx_tokens, ctx_loss, at)
+        pts = _context_points(ctx_tokens, ctx_loss)
+        if pts is None:
+            return None
+        t, y = pts
+        at = np.atleast_1d(np.asarray(at, float))
+        lo, hi = min(t[0], at.min()), max(t[-1], at.max())
+        log_t, log_at = np.log(t), np.log(at)
+        logs = []  # (log loss at the context points, at the targets) of every covering curve
+        for first, last, x, logl in self._logs:
+            if first <= lo * (1 + 1e-9) and last >= hi * (1 - 1e-9):
+                logs.append((np.interp(log_t, x, logl), np.interp(log_at, x, logl)))
+        if len(logs) < 2:
+            return None
+        logs.sort(key=lambda c: -c[0][-1])  # highest loss (smallest run) first
+        best: tuple[float, np.ndarray] | None = None
+        for (ca, ta), (cb, tb) in zip(logs[:-1], logs[1:], strict=True):
+            d = cb - ca
+            dd = float(d @ d)
+            if dd <= 1e-12:
+                continue
+            w = float(np.clip((y - ca) @ d / dd, -3.0, 4.0))
+            resid = float(np.mean((ca + w * d - y) ** 2))
+            if best is None or resid < best[0]:
+                best = (resid, ta + w * (tb - ta))
+        return None if best is None else np.exp(best[1])
 
     def to_dict(self) -> dict[str, list[list[float]]]:
         return {r: [t.tolist(), loss.tolist()] for r, (t, loss) in sorted(self.curves.items())}
@@ -176,37 +205,6 @@ def _context_points(
     t, logl = t[ok], np.log(loss[ok])
     sel = t >= t[-1] / 8.0
     return t[sel], logl[sel]
-
-
-def interpolate_loss(
-    curves: LossCurves, ctx_tokens: np.ndarray, ctx_loss: np.ndarray | None, at: np.ndarray
-) -> np.ndarray | None:
-    """:meth:`LossCurves.interpolate`."""
-    pts = _context_points(ctx_tokens, ctx_loss)
-    if pts is None:
-        return None
-    t, y = pts
-    at = np.atleast_1d(np.asarray(at, float))
-    lo, hi = min(t[0], at.min()), max(t[-1], at.max())
-    logs = []  # (log loss at the context points, at the targets) of every covering curve
-    for rt, rl in curves.curves.values():
-        if rt[0] <= lo * (1 + 1e-9) and rt[-1] >= hi * (1 - 1e-9):
-            x = np.log(rt)
-            logs.append((np.interp(np.log(t), x, np.log(rl)), np.interp(np.log(at), x, np.log(rl))))
-    if len(logs) < 2:
-        return None
-    logs.sort(key=lambda c: -c[0][-1])  # highest loss (smallest run) first
-    best: tuple[float, np.ndarray] | None = None
-    for (ca, ta), (cb, tb) in zip(logs[:-1], logs[1:], strict=True):
-        d = cb - ca
-        dd = float(d @ d)
-        if dd <= 1e-12:
-            continue
-        w = float(np.clip((y - ca) @ d / dd, -3.0, 4.0))
-        resid = float(np.mean((ca + w * d - y) ** 2))
-        if best is None or resid < best[0]:
-            best = (resid, ta + w * (tb - ta))
-    return None if best is None else np.exp(best[1])
 
 
 def fit_references(trajs: Sequence[Any], min_points: int = 8, min_runs: int = 2) -> ReferenceSet:
